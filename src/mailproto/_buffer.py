@@ -1,0 +1,385 @@
+"""The receive buffer shared by every protocol: lines, counted literals and dot-stuffed blocks.
+
+One :class:`ReceiveBuffer` sits under each connection. It answers three questions, always by
+scanning with ``bytes.find``/``count``/``replace`` rather than Python loops over bytes:
+
+* :meth:`ReceiveBuffer.read_line`: the next CRLF-terminated line, with a length limit. An over-long
+  line raises :class:`~mailproto.errors.RemoteProtocolError` once, then the buffer throws the rest
+  of that line away as it arrives (never holding it) so a server can answer and carry on.
+* :meth:`ReceiveBuffer.read_exact` / :meth:`ReceiveBuffer.read_some`: counted data such as IMAP
+  ``{n}`` literals and SMTP ``BDAT`` chunks, whole or streamed.
+* :meth:`ReceiveBuffer.read_block`: a dot-stuffed block (SMTP ``DATA``, POP3 multi-line
+  responses) delivered as a stream of unstuffed chunks and then :data:`BLOCK_END`. Only
+  ``CRLF.CRLF`` ends a block; bare CR and bare LF inside it follow a :class:`BareLineEndings`
+  policy, rejected by default, which closes the SMTP-smuggling class of bugs.
+
+Every search remembers how far it got, so the cost is linear in the bytes received however they
+are chunked; consumed bytes are compacted away in amortised O(1).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final
+
+from .errors import ErrorKind, RemoteProtocolError
+
+__all__ = [
+    "BLOCK_END",
+    "BareLineEndings",
+    "BlockEnd",
+    "ReceiveBuffer",
+]
+
+_CRLF: Final = b"\r\n"
+_TERMINATOR: Final = b"\r\n.\r\n"
+_EMPTY_BLOCK: Final = b".\r\n"
+_ANY_EOL = re.compile(rb"\r\n|\r|\n")
+
+#: Compact the bytearray once this many consumed bytes sit in front of the unread ones.
+_COMPACT_AT: Final = 1 << 16
+
+
+class BareLineEndings(enum.Enum):
+    """What a dot-stuffed block does with a CR or LF that is not part of a CRLF pair.
+
+    Whatever the policy, only ``CRLF.CRLF`` ends a block: ``LF.LF`` and friends are data.
+    """
+
+    #: Deliver the block, then raise RemoteProtocolError (kind BARE_LINE_ENDING) at its end,
+    #: so a server rejects the whole message and stays in sync with the client.
+    REJECT = "reject"
+    #: Pass the bytes through unchanged.
+    ACCEPT = "accept"
+    #: Rewrite each bare CR or LF as CRLF.
+    NORMALIZE = "normalize"
+
+
+class BlockEnd(enum.Enum):
+    """The marker :meth:`ReceiveBuffer.read_block` returns after the last chunk of a block."""
+
+    BLOCK_END = "BLOCK_END"
+
+    def __repr__(self) -> str:
+        return self.value
+
+
+#: Returned by :meth:`ReceiveBuffer.read_block` once the terminating ``.`` line was read.
+BLOCK_END: Final = BlockEnd.BLOCK_END
+
+
+class _Block:
+    """Where a dot-stuffed block being read has got to."""
+
+    __slots__ = (
+        "at_line_start",
+        "bare",
+        "finished",
+        "line_length",
+        "long_line",
+        "long_line_pattern",
+        "max_line_length",
+        "max_size",
+        "min_chunk",
+        "policy",
+        "scanned",
+        "size",
+    )
+
+    def __init__(
+        self,
+        policy: BareLineEndings,
+        max_size: int | None,
+        max_line_length: int | None,
+        min_chunk: int,
+    ) -> None:
+        self.policy = policy
+        self.max_size = max_size
+        self.max_line_length = max_line_length
+        self.min_chunk = min_chunk
+        self.at_line_start = True
+        self.bare = False
+        self.long_line = False
+        self.finished = False
+        self.scanned = 0  # offset (from the buffer's read position) already searched
+        self.size = 0  # unstuffed bytes seen so far
+        self.line_length = 0  # length of the unfinished line at the end of the last chunk
+        # A line start followed by more than max_line_length + 1 (the CR) non-LF bytes.
+        self.long_line_pattern = (
+            None
+            if max_line_length is None
+            else re.compile(rb"(?:^|\n)[^\n]{%d}" % (max_line_length + 2))
+        )
+
+
+class ReceiveBuffer:
+    """Bytes received from the peer and not yet consumed.
+
+    :param max_line_length: the longest line :meth:`read_line` accepts, not counting CRLF.
+    :param max_buffer_size: the most unconsumed bytes :meth:`feed` lets pile up. A driver only
+        reads more when the connection says ``NEED_DATA``, so this is a safety net.
+    :param lf_ends_line: whether a bare LF ends a line in :meth:`read_line` (a preceding CR is
+        stripped either way). Real clients send bare LF often enough that servers accept it.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_line_length: int = 8192,
+        max_buffer_size: int = 1 << 20,
+        lf_ends_line: bool = True,
+    ) -> None:
+        if max_line_length < 1 or max_buffer_size < max_line_length:
+            raise ValueError("need 1 <= max_line_length <= max_buffer_size")
+        self.max_line_length = max_line_length
+        self.max_buffer_size = max_buffer_size
+        self.lf_ends_line = lf_ends_line
+        self._data = bytearray()
+        self._start = 0  # read position in _data
+        self._line_scanned = 0  # offset from _start already searched for a line end
+        self._skipping = False  # discarding the rest of an over-long line
+        self._block: _Block | None = None
+
+    def __len__(self) -> int:
+        return len(self._data) - self._start
+
+    def __bool__(self) -> bool:
+        return len(self._data) > self._start
+
+    def __repr__(self) -> str:
+        return f"<ReceiveBuffer {len(self)} bytes>"
+
+    # -- input ----------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes.
+
+        Raises RemoteProtocolError (kind BUFFER_FULL, fatal) if more than ``max_buffer_size``
+        bytes would be left unconsumed.
+        """
+        if self._skipping:
+            newline = data.find(b"\n")
+            if newline < 0:
+                return
+            self._skipping = False
+            data = data[newline + 1 :]
+        if len(self) + len(data) > self.max_buffer_size:
+            raise RemoteProtocolError(
+                f"more than {self.max_buffer_size} unconsumed bytes received",
+                kind=ErrorKind.BUFFER_FULL,
+                limit=self.max_buffer_size,
+                fatal=True,
+            )
+        self._data += data
+
+    def clear(self) -> bytes:
+        """Discard and return everything buffered (used when TLS starts)."""
+        rest = bytes(self._data[self._start :])
+        self._data.clear()
+        self._start = 0
+        self._line_scanned = 0
+        self._skipping = False
+        self._block = None
+        return rest
+
+    def _consume(self, end: int) -> None:
+        """Advance the read position to ``end`` (an index into ``_data``)."""
+        self._start = end
+        self._line_scanned = 0
+        if end >= _COMPACT_AT and end * 2 >= len(self._data):
+            del self._data[:end]
+            self._start = 0
+
+    # -- lines ----------------------------------------------------------------------------------
+
+    def read_line(self, max_length: int | None = None) -> bytes | None:
+        """Return the next line without its line ending, or ``None`` if it is not complete.
+
+        :param max_length: overrides ``max_line_length`` for this line.
+        :raises RemoteProtocolError: kind LINE_TOO_LONG (not fatal) if the line is longer than
+            the limit; the line is dropped, and so is the rest of it when it arrives.
+        """
+        limit = self.max_line_length if max_length is None else max_length
+        data = self._data
+        start = self._start
+        if self.lf_ends_line:
+            end = data.find(b"\n", start + self._line_scanned)
+            after = end + 1
+            if end > start and data[end - 1] == 0x0D:
+                end -= 1
+        else:
+            end = data.find(_CRLF, start + max(self._line_scanned - 1, 0))
+            after = end + 2
+        if end < 0:
+            pending = len(data) - start
+            # The line body may be one byte shorter than what is pending (a CR without its LF).
+            if pending > limit + 1:
+                self._consume(len(data))
+                self._skipping = True
+                raise self._line_too_long(limit)
+            self._line_scanned = pending
+            return None
+        line = bytes(data[start:end])
+        self._consume(after)
+        if len(line) > limit:
+            raise self._line_too_long(limit)
+        return line
+
+    @staticmethod
+    def _line_too_long(limit: int) -> RemoteProtocolError:
+        return RemoteProtocolError(
+            f"line longer than {limit} bytes", kind=ErrorKind.LINE_TOO_LONG, limit=limit
+        )
+
+    # -- counted data ---------------------------------------------------------------------------
+
+    def read_exact(self, count: int) -> bytes | None:
+        """Return exactly ``count`` bytes, or ``None`` until that many have arrived."""
+        if len(self) < count:
+            return None
+        start = self._start
+        chunk = bytes(self._data[start : start + count])
+        self._consume(start + count)
+        return chunk
+
+    def read_some(self, count: int) -> bytes:
+        """Return up to ``count`` bytes that have arrived (``b""`` if none): for streaming."""
+        start = self._start
+        chunk = bytes(self._data[start : start + count])
+        if chunk:
+            self._consume(start + len(chunk))
+        return chunk
+
+    # -- dot-stuffed blocks ---------------------------------------------------------------------
+
+    @property
+    def in_block(self) -> bool:
+        """``True`` between :meth:`begin_block` and the :data:`BLOCK_END` (or error) ending it."""
+        return self._block is not None
+
+    def begin_block(
+        self,
+        *,
+        bare_line_endings: BareLineEndings = BareLineEndings.REJECT,
+        max_size: int | None = None,
+        max_line_length: int | None = None,
+        min_chunk: int = 1 << 14,
+    ) -> None:
+        """Start reading a dot-stuffed block at the current position.
+
+        :param bare_line_endings: the policy for CR or LF outside a CRLF pair.
+        :param max_size: the most unstuffed bytes the block may hold. Past it, chunks stop
+            being delivered, the block is read to its end, and the end raises RemoteProtocolError
+            (kind TOO_BIG) instead of returning :data:`BLOCK_END`.
+        :param max_line_length: the longest line (without CRLF) allowed inside the block;
+            a longer one is reported at the end, like a bare line ending (kind LINE_TOO_LONG).
+        :param min_chunk: hold back data until this many bytes can be delivered in one chunk
+            (or the block ends), so a peer trickling bytes does not cause a flood of tiny chunks.
+        """
+        self._block = _Block(bare_line_endings, max_size, max_line_length, min_chunk)
+
+    def read_block(self) -> bytes | BlockEnd | None:
+        """Return the next unstuffed chunk of the block, :data:`BLOCK_END`, or ``None``.
+
+        Chunks are never empty. After the last chunk comes :data:`BLOCK_END`, or a
+        RemoteProtocolError if the block broke a rule (bare line ending under the REJECT policy,
+        ``max_size``, ``max_line_length``); either way the block is over and the buffer is
+        positioned after its terminating line.
+        """
+        block = self._block
+        if block is None:
+            raise RuntimeError("read_block() called outside a block")
+        while True:
+            if block.finished:
+                return self._end_block(block)
+            data = self._data
+            start = self._start
+            available = len(data) - start
+            if block.at_line_start:
+                head = data[start : start + 3]
+                if head == _EMPTY_BLOCK:
+                    self._consume(start + 3)
+                    return self._end_block(block)
+                if _EMPTY_BLOCK.startswith(head):
+                    return None  # too little data to tell a terminator from a stuffed line
+            found = data.find(_TERMINATOR, start + max(block.scanned - 4, 0))
+            if found >= 0:
+                cut = found + 2
+                after = found + 5
+                block.finished = True
+            else:
+                block.scanned = available
+                if available - 4 < block.min_chunk:
+                    return None
+                # Keep the last four bytes, which may begin a terminator, and never split a
+                # CRLF pair, so that unstuffing sees every CRLF "." sequence whole.
+                cut = len(data) - 4
+                if data[cut - 1] == 0x0D:
+                    cut -= 1
+                if cut <= start:
+                    return None
+                after = cut
+            raw = bytes(data[start:cut])
+            self._consume(after)
+            block.scanned = 0
+            chunk = self._unstuff(block, raw)
+            if chunk:
+                return chunk
+
+    def _end_block(self, block: _Block) -> BlockEnd:
+        self._block = None
+        self._raise_block_problems(block)
+        return BLOCK_END
+
+    def _unstuff(self, block: _Block, raw: bytes) -> bytes:
+        chunk = raw[1:] if block.at_line_start and raw[:1] == b"." else raw
+        chunk = chunk.replace(b"\r\n.", _CRLF)
+        # Decide from the raw bytes: normalising a bare LF must not make a line start.
+        block.at_line_start = raw.endswith(_CRLF)
+        crlf = chunk.count(_CRLF)
+        if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
+            if block.policy is BareLineEndings.NORMALIZE:
+                chunk = _ANY_EOL.sub(_CRLF, chunk)
+            elif block.policy is BareLineEndings.REJECT:
+                block.bare = True
+        if block.long_line_pattern is not None and not block.long_line:
+            self._check_line_lengths(block, chunk, block.long_line_pattern)
+        block.size += len(chunk)
+        if block.max_size is not None and block.size > block.max_size:
+            return b""
+        return chunk
+
+    @staticmethod
+    def _check_line_lengths(block: _Block, chunk: bytes, pattern: re.Pattern[bytes]) -> None:
+        # Lengths here include the CR of the CRLF, hence the + 1.
+        limit = (block.max_line_length or 0) + 1
+        first = chunk.find(b"\n")
+        if first < 0:
+            block.line_length += len(chunk)
+            block.long_line = block.line_length > limit
+            return
+        if block.line_length + first > limit or pattern.search(chunk) is not None:
+            block.long_line = True
+        block.line_length = len(chunk) - chunk.rfind(b"\n") - 1
+        block.long_line = block.long_line or block.line_length > limit
+
+    @staticmethod
+    def _raise_block_problems(block: _Block) -> None:
+        if block.max_size is not None and block.size > block.max_size:
+            raise RemoteProtocolError(
+                f"block larger than {block.max_size} bytes",
+                kind=ErrorKind.TOO_BIG,
+                limit=block.max_size,
+            )
+        if block.bare:
+            raise RemoteProtocolError(
+                "bare CR or LF in a dot-stuffed block; lines must end with CRLF",
+                kind=ErrorKind.BARE_LINE_ENDING,
+            )
+        if block.long_line:
+            raise RemoteProtocolError(
+                f"line longer than {block.max_line_length} bytes in a dot-stuffed block",
+                kind=ErrorKind.LINE_TOO_LONG,
+                limit=block.max_line_length,
+            )

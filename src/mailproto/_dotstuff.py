@@ -1,0 +1,71 @@
+"""Dot-stuffing for the sending side of SMTP DATA and POP3 multi-line responses.
+
+The receiving side lives in :mod:`mailproto._buffer`. :class:`DotStuffer` turns message bytes,
+given in any chunks, into a dot-stuffed block: every line that begins with ``.`` gets one more,
+line endings become CRLF (so that no receiver can see a premature end of data), and
+:meth:`DotStuffer.finish` adds the final CRLF if needed and the terminating ``.`` line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["DotStuffer", "dot_stuff"]
+
+_ANY_EOL: Final = re.compile(rb"\r\n|\r|\n")
+
+
+class DotStuffer:
+    """Incremental dot-stuffing encoder.
+
+    :param normalize_line_endings: rewrite bare CR and bare LF as CRLF (the default, and what
+        RFC 5321 requires of message data). With ``False`` the bytes pass unchanged apart from the
+        stuffing, for data already known to use CRLF.
+    """
+
+    __slots__ = ("_at_line_start", "_normalize", "_pending_cr")
+
+    def __init__(self, *, normalize_line_endings: bool = True) -> None:
+        self._normalize = normalize_line_endings
+        self._at_line_start = True
+        self._pending_cr = False
+
+    def stuff(self, chunk: bytes) -> bytes:
+        """Return the stuffed form of the next piece of the message (possibly ``b""``)."""
+        if self._pending_cr:
+            chunk = b"\r" + chunk
+            self._pending_cr = False
+        if chunk.endswith(b"\r"):
+            # The LF that completes this CRLF may be in the next chunk.
+            chunk = chunk[:-1]
+            self._pending_cr = True
+        if not chunk:
+            return b""
+        if self._normalize:
+            crlf = chunk.count(b"\r\n")
+            if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
+                chunk = _ANY_EOL.sub(b"\r\n", chunk)
+        if self._at_line_start and chunk[:1] == b".":
+            chunk = b"." + chunk
+        chunk = chunk.replace(b"\r\n.", b"\r\n..")
+        self._at_line_start = chunk.endswith(b"\n")
+        return chunk
+
+    def finish(self) -> bytes:
+        """Return what ends the block: a CRLF if the data did not end with one, then ``.CRLF``."""
+        tail = b""
+        if self._pending_cr:
+            self._pending_cr = False
+            tail = b"\r\n"
+            self._at_line_start = True
+        if not self._at_line_start:
+            tail += b"\r\n"
+        self._at_line_start = True
+        return tail + b".\r\n"
+
+
+def dot_stuff(message: bytes, *, normalize_line_endings: bool = True) -> bytes:
+    """Return ``message`` as a complete dot-stuffed block, terminator included."""
+    stuffer = DotStuffer(normalize_line_endings=normalize_line_endings)
+    return stuffer.stuff(message) + stuffer.finish()
