@@ -1,0 +1,1 @@
+"""mailproto's benchmarks: ``python -m benchmarks`` runs them all and prints ratios to peers."""
