@@ -188,9 +188,9 @@ class BaseConnection:
 
     def next_event(self) -> Event | Sentinel:
         if self._tls_pending is not None:
-            event = self._tls_pending
+            start_tls = self._tls_pending
             self._tls_pending = None
-            return event
+            return start_tls
         if self._awaiting_tls:
             return NEED_DATA
         if self._closed_reported:
