@@ -1,0 +1,24 @@
+"""Sphinx configuration for mailproto's documentation (built with ``-W``: warnings fail)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from mailproto import __version__  # noqa: E402
+
+project = "mailproto"
+author = "The mailproto developers"
+copyright = "2026, The mailproto developers"  # noqa: A001
+release = version = __version__
+
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"show-inheritance": True}
+nitpicky = False
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+html_title = f"mailproto {release}"
