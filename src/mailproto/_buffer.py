@@ -320,7 +320,8 @@ class ReceiveBuffer:
                 if cut <= start:
                     return None
                 after = cut
-            raw = bytes(data[start:cut])
+            with memoryview(data) as view:
+                raw = bytes(view[start:cut])  # one copy; slicing the bytearray would make two
             self._consume(after)
             block.scanned = 0
             chunk = self._unstuff(block, raw)
@@ -334,7 +335,8 @@ class ReceiveBuffer:
 
     def _unstuff(self, block: _Block, raw: bytes) -> bytes:
         chunk = raw[1:] if block.at_line_start and raw[:1] == b"." else raw
-        chunk = chunk.replace(b"\r\n.", _CRLF)
+        if b"\r\n." in chunk:
+            chunk = chunk.replace(b"\r\n.", _CRLF)
         # Decide from the raw bytes: normalising a bare LF must not make a line start.
         block.at_line_start = raw.endswith(_CRLF)
         crlf = chunk.count(_CRLF)
