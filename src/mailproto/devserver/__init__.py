@@ -1,0 +1,23 @@
+"""A local development mail server: SMTP and POP3 over one store (``mailproto serve``).
+
+The pieces are usable on their own: the stores (:class:`MemoryStore`, :class:`MaildirStore`),
+the user table (:class:`UserTable`) and the transcript recorder (:class:`Transcript`), which the
+demo uses to show every hop of a message's journey.
+"""
+
+from ._store import MaildirStore, MemoryStore, Store, StoredMessage, mailbox_dirname
+from ._transcript import RecordingConnection, Transcript, TranscriptLine
+from ._users import UserTable, parse_user_spec
+
+__all__ = [
+    "MaildirStore",
+    "MemoryStore",
+    "RecordingConnection",
+    "Store",
+    "StoredMessage",
+    "Transcript",
+    "TranscriptLine",
+    "UserTable",
+    "mailbox_dirname",
+    "parse_user_spec",
+]
