@@ -1,0 +1,236 @@
+"""Address lists (RFC 5322 section 3.4, with the obsolete syntax of section 4.4).
+
+The parser is lenient in the ways real mail needs: display names with unquoted dots or
+RFC 2047 encoded words (also inside quoted strings), comments anywhere, obsolete source routes
+(``<@a,@b:user@c>``), empty list members, missing angle brackets or group terminators, UTF-8 local
+parts and domains (RFC 6532), and bare local parts without a domain. It never raises; what it had
+to skip or guess is reported as a problem.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._address import Address, Group
+from ._encoded_words import decode_encoded_words
+
+__all__ = ["parse_address_list", "parse_address_list_ex", "flatten"]
+
+_TOK = re.compile(
+    r"""
+    (?P<qs>"(?:[^"\\]|\\.)*"?)
+   |(?P<dl>\[(?:[^\[\]\\]|\\.)*\]?)
+   |(?P<ws>\s+)
+   |(?P<sp>[<>,;:@])
+   |(?P<cm>\()
+   |(?P<atom>(?:[^\s()<>\[\]:;@,"\\]|\\.)+|\\|[\[\])])
+    """,
+    re.X | re.S,
+)
+_PARENS = re.compile(r"\\.|[()]", re.S)
+_QUOTED_PAIR = re.compile(r"\\(.)", re.S)
+_SIMPLE = re.compile(r"\s*([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)\s*\Z")
+_SIMPLE_NAMED = re.compile(
+    r"\s*(?:\"([^\"\\]*)\"|([^\"<>,;:@()\\\[\]=]*?))\s*"
+    r"<([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)>\s*\Z"
+)
+
+# Token kinds.
+_QS, _DL, _WS, _SP, _CM, _ATOM = "qs", "dl", "ws", "sp", "cm", "atom"
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    toks: list[tuple[str, str]] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = _TOK.match(text, pos)
+        if m is None:  # pragma: no cover - the pattern matches any character
+            toks.append((_ATOM, text[pos]))
+            pos += 1
+            continue
+        kind = m.lastgroup or _ATOM
+        if kind == _CM:
+            depth = 0
+            end = n
+            for p in _PARENS.finditer(text, pos):
+                c = p.group()
+                if len(c) == 2:
+                    continue
+                depth += 1 if c == "(" else -1
+                if depth == 0:
+                    end = p.end()
+                    break
+            toks.append((_CM, text[pos:end]))
+            pos = end
+            continue
+        toks.append((kind, m.group()))
+        pos = m.end()
+    return toks
+
+
+def _qs_value(tok: str) -> str:
+    inner = tok[1:-1] if len(tok) > 1 and tok.endswith('"') else tok[1:]
+    return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
+
+
+def _phrase(toks: list[tuple[str, str]]) -> str:
+    """A display name from phrase tokens: words joined by single spaces, comments dropped."""
+    words: list[str] = []
+    for kind, text in toks:
+        if kind == _QS:
+            words.append(_qs_value(text))
+        elif kind in (_ATOM, _DL):
+            words.append(_QUOTED_PAIR.sub(r"\1", text) if "\\" in text else text)
+        elif kind == _SP and text not in "<>":
+            words.append(text)
+    name = " ".join(words)
+    if "=?" in name:
+        name = decode_encoded_words(name)
+    return name
+
+
+def _addr_spec(toks: list[tuple[str, str]], problems: list[str]) -> tuple[str, str] | None:
+    """(local part, domain) from the tokens of an addr-spec, or None if there is nothing."""
+    words = [(k, t) for k, t in toks if k not in (_WS, _CM)]
+    if not words:
+        return None
+    at = -1
+    for i in range(len(words) - 1, -1, -1):
+        if words[i] == (_SP, "@"):
+            at = i
+            break
+    local_toks = words[:at] if at >= 0 else words
+    domain_toks = words[at + 1 :] if at >= 0 else []
+    local = "".join(_qs_value(t) if k == _QS else t for k, t in local_toks)
+    domain = "".join(t for _, t in domain_toks)
+    if at < 0:
+        problems.append(f"address without a domain: {local!r}")
+    elif not domain:
+        problems.append(f"address with an empty domain: {local!r}")
+    if any(k == _SP for k, _ in local_toks + domain_toks):
+        problems.append("special characters inside an address")
+    return local, domain
+
+
+def _mailbox(toks: list[tuple[str, str]], problems: list[str]) -> Address | None:
+    """One mailbox from its tokens (no top-level commas)."""
+    lt = next((i for i, (k, t) in enumerate(toks) if k == _SP and t == "<"), -1)
+    if lt >= 0:
+        gt = next(
+            (i for i in range(lt + 1, len(toks)) if toks[i] == (_SP, ">")),
+            len(toks),
+        )
+        if gt == len(toks):
+            problems.append("angle address without '>'")
+        inner = toks[lt + 1 : gt]
+        # Obsolete route: "@a,@b:" before the addr-spec.
+        colon = next((i for i, (k, t) in enumerate(inner) if k == _SP and t == ":"), -1)
+        if colon >= 0:
+            inner = inner[colon + 1 :]
+        display = _phrase(toks[:lt])
+        if gt + 1 < len(toks) and any(k not in (_WS, _CM) for k, _ in toks[gt + 1 :]):
+            problems.append("text after an angle address")
+        spec = _addr_spec(inner, problems)
+        if spec is None:
+            if not display:
+                return None
+            problems.append("empty angle address")
+            return Address(display, "", "")
+        return Address(display, spec[0], spec[1])
+    # A bare addr-spec; a phrase without '@' is taken as a local part (with a problem).
+    spec = _addr_spec(toks, problems)
+    if spec is None:
+        return None
+    return Address("", spec[0], spec[1])
+
+
+def parse_address_list_ex(text: str) -> tuple[list[Address | Group], list[str]]:
+    """Like :func:`parse_address_list`, also returning the problems found."""
+    problems: list[str] = []
+    m = _SIMPLE.match(text)
+    if m is not None:
+        return [Address("", m.group(1), m.group(2))], problems
+    m = _SIMPLE_NAMED.match(text)
+    if m is not None:
+        quoted, plain = m.group(1), m.group(2)
+        name = quoted if quoted is not None else " ".join(plain.split())
+        if "=?" in name:
+            name = decode_encoded_words(name)
+        return [Address(name, m.group(3), m.group(4))], problems
+    toks = _tokenize(text)
+    result: list[Address | Group] = []
+    group_name: str | None = None
+    members: list[Address] = []
+    item: list[tuple[str, str]] = []
+    in_angle = False
+
+    def end_item() -> None:
+        if item:
+            box = _mailbox(item, problems)
+            if box is not None:
+                if group_name is not None:
+                    members.append(box)
+                else:
+                    result.append(box)
+            item.clear()
+
+    for tok in toks:
+        kind, t = tok
+        if kind == _SP:
+            if t == "<":
+                in_angle = True
+            elif t == ">":
+                in_angle = False
+            elif not in_angle:
+                if t == ",":
+                    end_item()
+                    continue
+                if t == ":" and group_name is None:
+                    if any(k == _SP and x == "@" for k, x in item):
+                        problems.append("':' inside an address")
+                        item.append(tok)
+                        continue
+                    group_name = _phrase(item)
+                    item.clear()
+                    continue
+                if t == ";":
+                    end_item()
+                    if group_name is not None:
+                        result.append(Group(group_name, tuple(members)))
+                        group_name = None
+                        members = []
+                    else:
+                        problems.append("';' outside a group")
+                    continue
+            elif t == "," and in_angle:
+                # A comma inside <...> is part of an obsolete route.
+                pass
+        item.append(tok)
+    end_item()
+    if group_name is not None:
+        problems.append("group without a terminating ';'")
+        result.append(Group(group_name, tuple(members)))
+    return result, problems
+
+
+def parse_address_list(text: str) -> list[Address | Group]:
+    """Parse an address list (the value of From, To, Cc, Reply-To, ...); never raises.
+
+    Groups are kept as :class:`Group`; encoded words in display names are decoded.
+
+    >>> parse_address_list('"Joe Q. Public" <john.q.public@example.com>')
+    [Address(display_name='Joe Q. Public', local_part='john.q.public', domain='example.com')]
+    """
+    return parse_address_list_ex(text)[0]
+
+
+def flatten(items: list[Address | Group]) -> list[Address]:
+    """The mailboxes of an address list with groups replaced by their members."""
+    out: list[Address] = []
+    for it in items:
+        if isinstance(it, Group):
+            out.extend(it.members)
+        else:
+            out.append(it)
+    return out
