@@ -13,7 +13,10 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for the ``mailproto`` command."""
     parser = argparse.ArgumentParser(prog="mailproto", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mailproto {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from .cli import register
+
+    register(subparsers)
     return parser
 
 
@@ -24,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    status: int = args.func(args)
+    return status
 
 
 if __name__ == "__main__":
