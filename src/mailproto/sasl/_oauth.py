@@ -25,8 +25,9 @@ OAUTHBEARER_ERROR: Final = b'{"status":"invalid_token"}'
 XOAUTH2_ERROR: Final = b'{"status":"401","schemes":"bearer"}'
 
 _KEY = re.compile(r"[A-Za-z]+")
-# RFC 7628: value = *(VCHAR / SP / HTAB / CR / LF)
-_VALUE = re.compile(r"[\x21-\x7e \t\r\n]*")
+# RFC 7628 allows *(VCHAR / SP / HTAB / CR / LF) in a value; XOAUTH2's user= may be a UTF-8
+# address, so only NUL is refused here.
+_VALUE = re.compile(r"[^\x00]*")
 _KVSEP: Final = "\x01"
 
 
