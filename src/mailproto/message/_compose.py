@@ -526,7 +526,11 @@ class MessageBuilder:
         addresses("Cc", self.cc)
         if self.subject is not None:
             headers.append(
-                ("Subject", encode_unstructured(self.subject, allow_utf8=allow_utf8), False)
+                (
+                    "Subject",
+                    encode_unstructured(self.subject, allow_utf8=allow_utf8, offset=9),
+                    False,
+                )
             )
         if self.message_id is not None:
             message_id = _msg_id(self.message_id)
@@ -546,7 +550,8 @@ class MessageBuilder:
             value = ", ".join(encode_phrase(k, allow_utf8=allow_utf8) for k in self.keywords)
             headers.append(("Keywords", value, True))
         for name, value in self.headers:
-            headers.append((name, encode_unstructured(value, allow_utf8=allow_utf8), False))
+            value = encode_unstructured(value, allow_utf8=allow_utf8, offset=len(name) + 2)
+            headers.append((name, value, False))
         headers.append(("MIME-Version", "1.0", False))
 
         part = self._body(allow_utf8, allow_8bit)
@@ -630,7 +635,8 @@ def _header_fields(raw: bytes) -> tuple[list[tuple[bytes, int, int]], int, bytes
 
 
 def _field_bytes(name: str, value: str, newline: bytes, allow_utf8: bool) -> bytes:
-    folded = fold_header(name, encode_unstructured(value, allow_utf8=allow_utf8))
+    value = encode_unstructured(value, allow_utf8=allow_utf8, offset=len(name) + 2)
+    folded = fold_header(name, value)
     return folded if newline == _CRLF else folded.replace(_CRLF, newline)
 
 

@@ -75,33 +75,35 @@ def _q_char(ch: str, safe: frozenset[int]) -> str:
     return "=" + data.hex("=").upper()
 
 
-def _words_q(text: str, safe: frozenset[int]) -> Iterator[str]:
+def _words_q(text: str, safe: frozenset[int], first: int) -> Iterator[str]:
     pieces: list[str] = []
     size = 0
+    room = first
     for ch in text:
         enc = _q_char(ch, safe)
-        if pieces and size + len(enc) > _PAYLOAD:
+        if pieces and size + len(enc) > room:
             yield f"=?{_CHARSET}?q?{''.join(pieces)}?="
-            pieces, size = [], 0
+            pieces, size, room = [], 0, _PAYLOAD
         pieces.append(enc)
         size += len(enc)
     if pieces:
         yield f"=?{_CHARSET}?q?{''.join(pieces)}?="
 
 
-def _words_b(text: str) -> Iterator[str]:
+def _words_b(text: str, first: int) -> Iterator[str]:
     chunk = bytearray()
+    room = (first // 4) * 3
     for ch in text:
         data = ch.encode("utf-8")
-        if chunk and len(chunk) + len(data) > _B_BYTES:
+        if chunk and len(chunk) + len(data) > room:
             yield f"=?{_CHARSET}?b?{base64.b64encode(chunk).decode('ascii')}?="
-            chunk = bytearray()
+            chunk, room = bytearray(), _B_BYTES
         chunk += data
     if chunk:
         yield f"=?{_CHARSET}?b?{base64.b64encode(chunk).decode('ascii')}?="
 
 
-def encode_words(text: str, *, phrase: bool = False) -> list[str]:
+def encode_words(text: str, *, phrase: bool = False, first_length: int = MAX_WORD) -> list[str]:
     """*text* as a list of RFC 2047 encoded words, each at most 75 characters long.
 
     The Q or the B encoding is used, whichever gives the shorter result (Q on a tie, as it stays
@@ -110,6 +112,8 @@ def encode_words(text: str, *, phrase: bool = False) -> list[str]:
 
     :param phrase: restrict the Q encoding to the characters RFC 2047 section 5 (3) allows in a
         ``phrase`` (display names), instead of those allowed in unstructured text.
+    :param first_length: the longest the first word may be (to fit the rest of a header's first
+        line); a value too small to hold anything useful is ignored.
 
     >>> encode_words("Keld Jørn Simonsen", phrase=True)
     ['=?utf-8?q?Keld_J=C3=B8rn_Simonsen?=']
@@ -120,9 +124,12 @@ def encode_words(text: str, *, phrase: bool = False) -> list[str]:
     data = text.encode("utf-8")
     q_size = len(data) + 2 * sum(1 for b in data if b not in safe and b != 0x20)
     b_size = 4 * -(-len(data) // 3)
+    first = min(first_length, MAX_WORD) - _OVERHEAD
+    if first < 16:
+        first = _PAYLOAD
     if q_size <= b_size:
-        return list(_words_q(text, safe))
-    return list(_words_b(text))
+        return list(_words_q(text, safe, first))
+    return list(_words_b(text, first))
 
 
 def _needs_encoding(word: str, allow_utf8: bool) -> bool:
@@ -131,7 +138,7 @@ def _needs_encoding(word: str, allow_utf8: bool) -> bool:
     return not allow_utf8 and not word.isascii()
 
 
-def encode_unstructured(text: str, *, allow_utf8: bool = False) -> str:
+def encode_unstructured(text: str, *, allow_utf8: bool = False, offset: int = 0) -> str:
     """An unstructured header value (``Subject``, ``X-...``) in the form it is written in.
 
     Words that are printable ASCII are kept as they are; runs of words that are not (non-ASCII
@@ -139,6 +146,8 @@ def encode_unstructured(text: str, *, allow_utf8: bool = False) -> str:
     encoded words. With *allow_utf8* (RFC 6532, the transport offers SMTPUTF8) non-ASCII text is
     written as UTF-8.
 
+    :param offset: how many characters of the header's first line come before the value
+        (``len("Subject: ")``), so that a leading encoded word is cut to fit that line.
     :raises LocalProtocolError: the text holds a CR or LF.
 
     >>> encode_unstructured("Hello Jürgen, how are you?")
@@ -150,6 +159,13 @@ def encode_unstructured(text: str, *, allow_utf8: bool = False) -> str:
     out: list[str] = []
     run: list[str] = []  # the words (with the whitespace between them) of the current run
     pending_ws = ""
+
+    def flush() -> None:
+        # On the first line, the first word is cut to what is left of the 78 characters.
+        used = offset + sum(map(len, out))
+        first = 78 - used if used < 78 and not any(o.strip() for o in out) else MAX_WORD
+        out.append(" ".join(encode_words("".join(run), first_length=first)))
+
     for i, token in enumerate(tokens):
         if i % 2:
             pending_ws = token
@@ -162,13 +178,13 @@ def encode_unstructured(text: str, *, allow_utf8: bool = False) -> str:
             run.append(token)
         else:
             if run:
-                out.append(" ".join(encode_words("".join(run))))
+                flush()
                 run = []
             out.append(pending_ws)
             out.append(token)
         pending_ws = ""
     if run:
-        out.append(" ".join(encode_words("".join(run))))
+        flush()
     out.append(pending_ws)
     return "".join(out)
 

@@ -51,7 +51,8 @@ def fold_header(
     line = f"{name}: {value}".encode()
     if len(line) <= width:
         return line + b"\r\n"
-    points = [m.start() for m in _FOLD_POINT_RE.finditer(line, len(name) + 1)]
+    # Not at the space after the colon: some readers would keep it as part of the value.
+    points = [m.start() for m in _FOLD_POINT_RE.finditer(line, len(name) + 2)]
     preferred = [p for p in points if line[p - 1] in b",;"] if structured else []
     out: list[bytes] = []
     start = 0
