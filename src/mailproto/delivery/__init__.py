@@ -4,6 +4,11 @@
   (RFC 5321 section 5.1, null MX from RFC 7505) without doing any DNS itself.
 * :func:`parse_recipient`, :func:`to_ascii_domain` and :func:`parse_address_literal` read
   recipient addresses, IDN domains and address literals.
+* :func:`route` splits a message's recipients into local ones and remote ones grouped by domain.
+* :class:`RetryPolicy` says when to try again, when to warn and when to give up
+  (RFC 5321 section 4.5.4.1).
+* :func:`parse_sts_record`, :func:`parse_sts_policy` and :meth:`STSPolicy.allows` read MTA-STS
+  (RFC 8461).
 """
 
 from ._addresses import (
@@ -16,6 +21,18 @@ from ._addresses import (
     to_unicode_domain,
 )
 from ._errors import AddressError, DeliveryError, PolicyError
+from ._mta_sts import (
+    MAX_POLICY_SIZE,
+    STSMode,
+    STSPolicy,
+    STSRecord,
+    mx_pattern_matches,
+    parse_sts_policy,
+    parse_sts_record,
+    policy_url,
+    select_sts_record,
+    sts_record_name,
+)
 from ._mx import MXHost, MXSelection, Skip, SkipReason, select_mx
 from ._plan import (
     Candidate,
@@ -27,18 +44,27 @@ from ._plan import (
     run_planner,
 )
 from ._records import AddressRecord, CNAMERecord, Failure, MXRecord, Query, Record, RType
+from ._retry import Attempt, Decision, GiveUp, Outcome, Retry, RetryPolicy, classify_reply
+from ._routing import DomainGroup, InvalidRecipient, Routing, route
 
 __all__ = [
     "AddressError",
     "AddressRecord",
+    "Attempt",
     "CNAMERecord",
     "Candidate",
+    "Decision",
     "DeliveryError",
+    "DomainGroup",
     "Failure",
+    "GiveUp",
     "IPAddress",
+    "InvalidRecipient",
+    "MAX_POLICY_SIZE",
     "MXHost",
     "MXRecord",
     "MXSelection",
+    "Outcome",
     "PermanentFailure",
     "PolicyError",
     "Query",
@@ -48,14 +74,28 @@ __all__ = [
     "Resolution",
     "ResolutionFailure",
     "ResolutionPlanner",
+    "Retry",
+    "RetryPolicy",
+    "Routing",
+    "STSMode",
+    "STSPolicy",
+    "STSRecord",
     "Skip",
     "SkipReason",
     "TemporaryFailure",
+    "classify_reply",
     "format_address_literal",
+    "mx_pattern_matches",
     "parse_address_literal",
     "parse_recipient",
+    "parse_sts_policy",
+    "parse_sts_record",
+    "policy_url",
+    "route",
     "run_planner",
     "select_mx",
+    "select_sts_record",
+    "sts_record_name",
     "to_ascii_domain",
     "to_unicode_domain",
 ]
