@@ -108,8 +108,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
         try:
             return data.decode(codec), True
         except UnicodeDecodeError:
-            if codec != "utf-8":
-                return data.decode(codec, "replace"), False
+            return data.decode(codec, "replace"), False
         except LookupError:  # pragma: no cover - lookup_charset already checked
             pass
     try:

@@ -102,7 +102,10 @@ class Part:
                 lst.append(h)
         self._index = index
         ct = index.get("content-type")
-        if ct is not None and _MULTIPART_HINT.search(buf, ct[0]._vstart, ct[0].end):
+        if ct is not None:
+            if _MULTIPART_HINT.search(buf, ct[0]._vstart, ct[0].end):
+                self._split(depth)
+        elif default_type == "message/rfc822":
             self._split(depth)
 
     # -- structure -----------------------------------------------------------------------------
@@ -337,7 +340,9 @@ class Part:
     def decoded(self) -> bytes:
         """The body with its transfer encoding undone (base64 with junk and bad padding and
         quoted-printable included); an unknown encoding returns the body as it is."""
-        data, problem = decode_transfer(self.raw_body, self.transfer_encoding)
+        data, problem = decode_transfer(
+            self._buf, self.body_offset, self.end, self.transfer_encoding
+        )
         if problem is not None:
             kind = {
                 "base64": DefectKind.INVALID_BASE64,

@@ -7,6 +7,7 @@ Boundaries are found with ``bytes.find`` over the original buffer; a part is a p
 from __future__ import annotations
 
 import binascii
+import contextlib
 import re
 from urllib.parse import unquote_to_bytes
 
@@ -21,8 +22,11 @@ __all__ = [
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^;"(]+|;|\(')
 _QP_ESC = re.compile(r"\\(.)", re.S)
+# White space before "name=" inside a segment: a missing ";" (as in RFC 2231's own example).
+_MISSING_SEMI = re.compile(r"\s+(?=[A-Za-z0-9!#$%&'+.^_`{|}~-]+(?:\*\d+)?\*?\s*=)")
 _SECTION = re.compile(r"^(.*?)\*(\d+)(\*?)$")
-_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]+")
+_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
+_B64_PAD = re.compile(rb"=+")
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n)")
 
 
@@ -36,8 +40,14 @@ def _split_segments(text: str) -> list[str]:
             cur = []
         elif tok.startswith("("):
             cur.append(" ")
-        else:
+        elif tok.startswith('"') or "=" not in tok:
             cur.append(tok)
+        else:
+            pieces = _MISSING_SEMI.split(tok)
+            cur.append(pieces[0])
+            for piece in pieces[1:]:
+                segs.append("".join(cur))
+                cur = [piece]
     segs.append("".join(cur))
     return segs
 
@@ -177,20 +187,29 @@ def find_boundaries(
     return parts, preamble_end, end, False
 
 
-def decode_base64(data: bytes | memoryview) -> tuple[bytes, bool]:
-    """Decode a base64 body, skipping junk and repairing padding; returns (bytes, clean)."""
+def decode_base64(buf: bytes, start: int = 0, end: int | None = None) -> tuple[bytes, bool]:
+    """Decode the base64 text in ``buf[start:end]``, skipping junk, repairing padding and reading
+    on past padding in the middle (concatenated encodings); returns (bytes, clean)."""
+    if end is None:
+        end = len(buf)
+    view = memoryview(buf)[start:end]
     try:
-        return binascii.a2b_base64(data), True
+        out = binascii.a2b_base64(view)
     except binascii.Error:
-        pass
-    clean = _B64_JUNK.sub(b"", bytes(data)).rstrip(b"=")
-    if len(clean) % 4 == 1:
-        clean = clean[:-1]
-    clean += b"=" * (-len(clean) % 4)
-    try:
-        return binascii.a2b_base64(clean), False
-    except binascii.Error:  # pragma: no cover - cleaned above
-        return b"", False
+        out = None
+    if out is not None:
+        # Junk and early padding are skipped silently by binascii: count what should have come out.
+        ws = sum(buf.count(c, start, end) for c in (b"\n", b"\r", b" ", b"\t", b"="))
+        if len(out) == (end - start - ws) * 3 // 4:
+            return out, True
+    chunks = [c for c in _B64_PAD.split(_B64_JUNK.sub(b"", bytes(view))) if c]
+    decoded: list[bytes] = []
+    for chunk in chunks:
+        if len(chunk) % 4 == 1:
+            chunk = chunk[:-1]
+        with contextlib.suppress(binascii.Error):
+            decoded.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
+    return b"".join(decoded), False
 
 
 def decode_quoted_printable(data: bytes | memoryview) -> tuple[bytes, bool]:
@@ -201,23 +220,25 @@ def decode_quoted_printable(data: bytes | memoryview) -> tuple[bytes, bool]:
     return out, True
 
 
-def decode_transfer(data: memoryview, encoding: str) -> tuple[bytes, str | None]:
-    """Undo a Content-Transfer-Encoding. Returns the bytes and a problem (or ``None``).
+def decode_transfer(buf: bytes, start: int, end: int, encoding: str) -> tuple[bytes, str | None]:
+    """Undo a Content-Transfer-Encoding on ``buf[start:end]``. Returns the bytes and a problem
+    (or ``None``).
 
     ``7bit``, ``8bit``, ``binary`` and unknown encodings return the bytes unchanged (unknown ones
     with a problem).
     """
     if encoding == "base64":
-        out, clean = decode_base64(data)
+        out, clean = decode_base64(buf, start, end)
         return out, None if clean else "base64 with junk or bad padding"
+    data = buf[start:end]
     if encoding in ("quoted-printable", "x-quoted-printable"):
         out, clean = decode_quoted_printable(data)
         return out, None if clean else "invalid quoted-printable escape"
     if encoding in ("", "7bit", "8bit", "binary", "x-binary", "7-bit", "8-bit", "none"):
-        return bytes(data), None
+        return data, None
     if encoding in ("x-uuencode", "uuencode", "x-uue"):
-        return _uudecode(bytes(data))
-    return bytes(data), f"unknown transfer encoding {encoding!r}"
+        return _uudecode(data)
+    return data, f"unknown transfer encoding {encoding!r}"
 
 
 def _uudecode(data: bytes) -> tuple[bytes, str | None]:
