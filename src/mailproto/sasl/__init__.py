@@ -133,8 +133,8 @@ def client_mechanism(
 
     :param username: the authentication identity (for OAUTHBEARER, sent as the ``a=``
         identity unless ``authzid`` is given; for EXTERNAL, ignored).
-    :param password: for SCRAM-*, CRAM-MD5, PLAIN and LOGIN.
-    :param authzid: the identity to act as, where the mechanism can say so (PLAIN, SCRAM-*,
+    :param password: for SCRAM-SHA-1, SCRAM-SHA-256, CRAM-MD5, PLAIN and LOGIN.
+    :param authzid: the identity to act as, where the mechanism can say so (PLAIN, SCRAM,
         OAUTHBEARER, EXTERNAL); ``""`` means the user itself.
     :param token: the OAuth 2.0 bearer token, for XOAUTH2 and OAUTHBEARER.
     :param random_bytes: the random source for SCRAM's nonce.
