@@ -176,6 +176,7 @@ def test_mx_pointing_at_ip_addresses_is_skipped() -> None:
                 MXRecord(5, "192.0.2.9"),
                 MXRecord(6, "[192.0.2.9]"),
                 MXRecord(7, "2001:db8::9"),
+                MXRecord(8, "192.0.2.9."),
                 MXRecord(10, "mx.b.example"),
             ],
             ("mx.b.example", "A"): [AddressRecord("192.0.2.1")],
@@ -185,7 +186,7 @@ def test_mx_pointing_at_ip_addresses_is_skipped() -> None:
     assert isinstance(result, Resolution)
     assert [c.host for c in result.candidates] == ["mx.b.example"]
     reasons = [s.reason for s in result.skipped]
-    assert reasons == [SkipReason.EXCHANGE_IS_ADDRESS] * 3
+    assert reasons == [SkipReason.EXCHANGE_IS_ADDRESS] * 4
 
 
 def test_only_unusable_mx_records_is_an_error() -> None:

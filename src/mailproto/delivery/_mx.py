@@ -93,7 +93,7 @@ class MXSelection:
 
 
 def _looks_like_address(exchange: str) -> bool:
-    text = exchange.strip("[]")
+    text = exchange.rstrip(".").strip("[]")
     if text[:5].lower() == "ipv6:":
         text = text[5:]
     try:
