@@ -188,3 +188,26 @@ def test_saslprep_is_stable(text: str) -> None:
     except SASLError:
         return
     assert saslprep(prepared) == prepared
+
+
+class AnyoneMayBeAnyone(PasswordAuthenticator):
+    def authorize(self, authcid: str, authzid: str) -> bool:
+        return True
+
+
+@settings(max_examples=25)
+@given(st.sampled_from(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]), names, names, passwords)
+def test_authzid_round_trip(name: str, user: str, authzid: str, password: str) -> None:
+    users = AnyoneMayBeAnyone({user: password})
+    client = client_mechanism(name, username=user, password=password, authzid=authzid)
+    assert run(client, server_mechanism(name, users)).authzid == authzid
+
+
+@settings(max_examples=25)
+@given(names, st.sampled_from(["", "same"]))
+def test_external_round_trip(identity: str, authzid: str) -> None:
+    authzid = identity if authzid else ""
+    users = PasswordAuthenticator({identity: "unused"})
+    server = server_mechanism("EXTERNAL", users, external_identity=identity)
+    result = run(client_mechanism("EXTERNAL", username="", authzid=authzid), server)
+    assert result == Success(identity, authzid)
