@@ -189,7 +189,9 @@ class Pump:
             if not isinstance(event, Event):  # pragma: no cover - a broken connection class
                 raise TypeError(f"next_event() returned {event!r}")
             self._idle = True
-            if isinstance(event, ConnectionClosed):
+            if isinstance(event, ConnectionClosed) or self._over():
+                # The peer closed, or this event ended the conversation (a client reading the
+                # reply to its QUIT): nothing more will be exchanged.
                 yield from self.close()
             elif self._tls_due():
                 # A client learns of the upgrade with the reply that agrees to it: upgrade before
@@ -234,8 +236,9 @@ class Pump:
         """Flush, half-close, read until the peer's EOF for a moment (bounded), then close.
 
         The lingering read keeps the kernel from answering unread input with a reset, which
-        could destroy the last reply before the peer has read it. Transport errors during the
-        close are ignored: the connection is over either way.
+        could destroy the last reply before the peer has read it; it is an idle read, so a
+        server that is shutting down cuts it short. Errors during the close are
+        ignored: the connection is over either way.
         """
         if self.closed:
             return
@@ -250,7 +253,7 @@ class Pump:
                     for _ in range(LINGER_READS):
                         if not (yield Read(self.read_size, LINGER_TIMEOUT, True)):
                             break
-        except (OSError, TimeoutError):
+        except Exception:  # the connection is over whatever went wrong
             pass
         yield Close()
 
