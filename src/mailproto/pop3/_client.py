@@ -123,6 +123,7 @@ class POP3Client(BaseConnection):
         self._sent: deque[Command] = deque()
         self._held: deque[Command] = deque()
         self._held_lines: deque[bytes] = deque()
+        self._answered = 0  # answers completed so far
         self._listing: _Listing | None = None
         self._in_message = False
         self._challenge_pending = False
@@ -213,6 +214,7 @@ class POP3Client(BaseConnection):
     def _finish(self) -> None:
         """The answer to the oldest command is complete: write the next held one."""
         self._sent.popleft()
+        self._answered += 1
         if self._held and not self._sent:
             self._sent.append(self._held.popleft())
             self._write(self._held_lines.popleft())
@@ -255,15 +257,21 @@ class POP3Client(BaseConnection):
                 ) from None
             self._challenge_pending = True
             return AuthChallenge(data)
-        ok, code, text = parse_status(line)
-        if not ok:
-            self._challenge_pending = False
-            if isinstance(command, Quit):
-                self._state = State.CLOSED
-                self._close()
-            self._finish()
-            return Err(text, code)
-        return self._positive(command, line, text, code)
+        answered = self._answered
+        try:
+            ok, code, text = parse_status(line)
+            if ok:
+                return self._positive(command, line, text, code)
+        except RemoteProtocolError:
+            if self._answered == answered and self._listing is None:
+                self._finish()  # the broken line was the answer; stay in step
+            raise
+        self._challenge_pending = False
+        if isinstance(command, Quit):
+            self._state = State.CLOSED
+            self._close()
+        self._finish()
+        return Err(text, code)
 
     def _positive(self, command: Command, line: bytes, text: str, code: str | None) -> Event:
         rest = line[4:]
