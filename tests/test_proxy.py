@@ -15,9 +15,11 @@ from mailproto.errors import ErrorKind, RemoteProtocolError
 from mailproto.proxy import (
     PP2_TYPE_ALPN,
     PP2_TYPE_AUTHORITY,
+    PP2_TYPE_CRC32C,
     PP2_TYPE_NOOP,
     V2_SIGNATURE,
     ProxyInfo,
+    crc32c,
     format_proxy_header,
     read_proxy_header,
 )
@@ -238,6 +240,37 @@ def test_v2_waits_for_length() -> None:
     assert len(buffer) == len(V2_IPV4) - 1
 
 
+def test_crc32c_check_value() -> None:
+    assert crc32c(b"123456789") == 0xE3069283
+    assert crc32c(b"") == 0
+
+
+def test_v2_crc32c_written_and_verified() -> None:
+    info = ProxyInfo(
+        ("192.0.2.1", 56324),
+        ("198.51.100.7", 25),
+        version=2,
+        tlvs=((PP2_TYPE_ALPN, b"smtp"), (PP2_TYPE_CRC32C, bytes(4))),
+    )
+    data = format_proxy_header(info)
+    checksum = data[-4:]
+    assert crc32c(data[:-4] + bytes(4)) == int.from_bytes(checksum, "big")
+    parsed, _ = read(data)
+    assert parsed == ProxyInfo(
+        info.source, info.destination, 2, ((PP2_TYPE_ALPN, b"smtp"), (PP2_TYPE_CRC32C, checksum))
+    )
+    assert format_proxy_header(parsed) == data
+    corrupted = data[:-10] + bytes([data[-10] ^ 1]) + data[-9:]
+    with pytest.raises(RemoteProtocolError, match="CRC32C"):
+        read(corrupted)
+    with pytest.raises(RemoteProtocolError, match="4 bytes"):
+        read(V2_SIGNATURE + b"\x20\x00\x00\x05" + b"\x03\x00\x02ab")
+    with pytest.raises(ValueError, match="4 bytes"):
+        format_proxy_header(ProxyInfo(None, None, 2, ((PP2_TYPE_CRC32C, b""),)))
+    with pytest.raises(ValueError, match="at most one"):
+        format_proxy_header(ProxyInfo(None, None, 2, ((3, bytes(4)), (3, bytes(4)))))
+
+
 # -- format_proxy_header ----------------------------------------------------------------------
 
 
@@ -282,7 +315,8 @@ pairs = st.one_of(
     st.tuples(st.tuples(ipv6, ports), st.tuples(ipv6, ports)),
     st.just((None, None)),
 )
-tlvs = st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=40)), max_size=4).map(tuple)
+tlv_types = st.integers(0, 255).filter(lambda kind: kind != PP2_TYPE_CRC32C)
+tlvs = st.lists(st.tuples(tlv_types, st.binary(max_size=40)), max_size=4).map(tuple)
 infos = st.one_of(
     st.builds(lambda p: ProxyInfo(p[0], p[1], version=1), pairs),
     st.builds(lambda p, t: ProxyInfo(p[0], p[1], version=2, tlvs=t), pairs, tlvs),

@@ -42,6 +42,7 @@ __all__ = [
     "V1_MAX_LENGTH",
     "V2_SIGNATURE",
     "ProxyInfo",
+    "crc32c",
     "format_proxy_header",
     "read_proxy_header",
 ]
@@ -201,12 +202,50 @@ def _read_v2(buffer: ReceiveBuffer, head: bytes) -> ProxyInfo | None:
         source_port, destination_port = struct.unpack_from("!HH", payload, 2 * size)
         source = (str(factory(bytes(payload[:size]))), source_port)
         destination = (str(factory(bytes(payload[size : 2 * size]))), destination_port)
-    return ProxyInfo(
-        source=source,
-        destination=destination,
-        version=2,
-        tlvs=_parse_tlvs(payload[address_length:]),
-    )
+    tlvs = _parse_tlvs(payload[address_length:])  # a CRC32C TLV, if any, is verified
+    _check_crc(header, tlvs, _V2_HEAD + address_length)
+    return ProxyInfo(source=source, destination=destination, version=2, tlvs=tlvs)
+
+
+def _crc32c_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC32C_TABLE: Final = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    """The CRC-32C (Castagnoli) checksum that the ``PP2_TYPE_CRC32C`` TLV carries.
+
+    A plain table-driven loop: headers are short and read once per connection.
+    """
+    crc = 0xFFFFFFFF
+    table = _CRC32C_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _check_crc(header: bytes, tlvs: tuple[tuple[int, bytes], ...], offset: int) -> None:
+    """Verify a CRC32C TLV, computed over the header with the checksum's bytes zeroed."""
+    if sum(kind == PP2_TYPE_CRC32C for kind, _ in tlvs) > 1:
+        raise _error("more than one CRC32C TLV")
+    position = offset
+    for kind, value in tlvs:
+        if kind == PP2_TYPE_CRC32C:
+            if len(value) != 4:
+                raise _error("the CRC32C TLV must hold 4 bytes")
+            start = position + 3
+            zeroed = header[:start] + bytes(4) + header[start + 4 :]
+            if crc32c(zeroed) != int.from_bytes(value, "big"):
+                raise _error("the CRC32C checksum does not match the header")
+        position += 3 + len(value)
 
 
 def _parse_tlvs(data: memoryview) -> tuple[tuple[int, bytes], ...]:
@@ -242,7 +281,8 @@ def format_proxy_header(info: ProxyInfo) -> bytes:
     """Write ``info`` as a PROXY header of ``info.version``.
 
     A ``source`` of ``None`` becomes ``PROXY UNKNOWN`` (version 1) or the ``LOCAL`` command
-    (version 2). TLVs exist only in version 2.
+    (version 2). TLVs exist only in version 2; a ``PP2_TYPE_CRC32C`` TLV (given with any
+    4-byte value) is filled with the header's checksum.
 
     :raises ValueError: the addresses are not IP addresses of one family, a port or TLV is out
         of range, or the version is neither 1 nor 2.
@@ -281,7 +321,27 @@ def format_proxy_header(info: ProxyInfo) -> bytes:
         raise ValueError("the TLVs make the header longer than 65535 bytes")
     transport = _STREAM if family != _UNSPEC else 0
     head = struct.pack("!BBH", 0x20 | command, family << 4 | transport, length)
-    return V2_SIGNATURE + head + addresses + tlvs
+    header = V2_SIGNATURE + head + addresses + tlvs
+    crc_count = sum(kind == PP2_TYPE_CRC32C for kind, _ in info.tlvs)
+    if crc_count > 1:
+        raise ValueError("at most one CRC32C TLV")
+    if crc_count:
+        header = _fill_crc(header, info.tlvs, len(V2_SIGNATURE) + 4 + len(addresses))
+    return header
+
+
+def _fill_crc(header: bytes, tlvs: tuple[tuple[int, bytes], ...], offset: int) -> bytes:
+    """Write the checksum into the (first) CRC32C TLV, whatever value it was given."""
+    position = offset
+    for kind, value in tlvs:
+        if kind == PP2_TYPE_CRC32C:
+            if len(value) != 4:
+                raise ValueError("the CRC32C TLV holds 4 bytes (any value; it is computed)")
+            start = position + 3
+            zeroed = header[:start] + bytes(4) + header[start + 4 :]
+            return zeroed[:start] + crc32c(zeroed).to_bytes(4, "big") + zeroed[start + 4 :]
+        position += 3 + len(value)
+    return header
 
 
 def _format_tlv(kind: int, value: bytes) -> bytes:
