@@ -333,6 +333,10 @@ def test_scram_server_error_attribute() -> None:
     client.respond(b"r=abcdef,s=QSXCR+Q6sek8bf92,i=4096")
     with pytest.raises(SASLError, match="invalid-proof"):
         client.respond(b"e=invalid-proof")
+    with pytest.raises(SASLError, match="without proving"):
+        client.verify(None)
+    with pytest.raises(SASLError):
+        client.verify(b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ=")
 
 
 def test_scram_server_refuses_mandatory_extension() -> None:

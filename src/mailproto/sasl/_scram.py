@@ -119,6 +119,7 @@ class ScramClient(ClientMechanism):
         self._gs2_header = f"n,{authz},"
         self._first_bare = f"n={escape_saslname(prepare(username))},r={self._nonce}"
         self._server_signature: bytes | None = None
+        self._verified = False
         self._state = "first"  # first -> server-first -> server-final -> done
 
     @property
@@ -194,6 +195,7 @@ class ScramClient(ClientMechanism):
         self._state = "done"
         if not hmac.compare_digest(signature, expected):
             raise SASLError("the server's SCRAM signature is wrong: it does not know the password")
+        self._verified = True
 
     def verify(self, success_data: bytes | None) -> None:
         """Check the server's signature (``v=...``), unless :meth:`respond` already did.
@@ -204,14 +206,14 @@ class ScramClient(ClientMechanism):
             if self._state == "server-final":
                 self._check_server_final(success_data)
                 return
-            if self._state == "done" and self._server_signature is not None:
+            if self._verified and self._server_signature is not None:
                 # Sent again with the final success (IMAP): it must be the same signature.
                 expected = f"v={_b64(self._server_signature)}".encode()
                 if not hmac.compare_digest(success_data, expected):
                     raise SASLError("the server's SCRAM signature is wrong")
                 return
             raise SASLError("SCRAM success data arrived before the exchange reached its end")
-        if self._state != "done" or self._server_signature is None:
+        if not self._verified:
             raise SASLError("the server reported success without proving it knows the password")
 
 
