@@ -1,0 +1,541 @@
+"""The client side of SMTP (RFC 5321) and LMTP (RFC 2033) as a sans-I/O state machine."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import deque
+from typing import Final
+
+from .._buffer import ReceiveBuffer
+from .._dotstuff import DotStuffer
+from ..connection import NEED_DATA, BaseConnection, ConnectionClosed, Event, Role, Sentinel
+from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
+from ._events import (
+    Auth,
+    AuthResponse,
+    Bdat,
+    Command,
+    Data,
+    DataChunk,
+    EndOfData,
+    Expand,
+    Hello,
+    Help,
+    MailFrom,
+    Noop,
+    Quit,
+    RcptTo,
+    Reply,
+    Reset,
+    StartTLSCommand,
+    Verify,
+)
+from ._parse import build_reply, parse_ehlo_keywords, parse_reply_line
+from ._serialize import serialize_command
+from ._state import CLIENT_TIMEOUTS, ClientState
+
+__all__ = ["LmtpClient", "SmtpClient"]
+
+# Gates: when a queued unit may leave.
+_CMD: Final = 0  # a command: when nothing is awaited, or when pipelining allows it
+_DATA: Final = 1  # DATA content and its end: after the 354
+_FOLLOW: Final = 2  # BDAT chunk octets and AUTH responses: at once, behind what precedes them
+
+#: Commands after which another command may be pipelined (RFC 2920 section 3.1).
+_PIPELINABLE: Final = (MailFrom, RcptTo, Reset, Bdat, EndOfData)
+#: EHLO failure codes after which a client falls back to HELO.
+_HELO_FALLBACK_CODES: Final = frozenset({500, 501, 502, 504, 550})
+
+_Greeting = None
+
+
+class _Awaited:
+    """A command written and not yet fully answered."""
+
+    __slots__ = ("command", "count")
+
+    def __init__(self, command: Command | EndOfData | None, count: int) -> None:
+        self.command = command
+        # How many replies it is owed; -1: one per accepted recipient (LMTP), decided when its
+        # first reply arrives.
+        self.count = count
+
+
+class SmtpClient(BaseConnection):
+    """A client connection: queues commands, releases them as the server allows, parses replies.
+
+    Send commands with :meth:`send`; each :class:`Reply` that ``next_event`` returns answers the
+    oldest command not yet answered (the first one answers the greeting). Commands are written
+    one at a time unless the server offered PIPELINING, in which case everything RFC 2920 allows
+    is written at once. Message content is sent as :class:`DataChunk` events after :class:`Data`
+    (dot-stuffed on the way out, released once the 354 arrives) or after :class:`Bdat`, and a
+    DATA message ends with :class:`EndOfData`. If DATA is refused, content already sent with
+    :meth:`send` for it is dropped, and so is any sent later up to its :class:`EndOfData`.
+
+    :param lmtp: speak LMTP: the reply to :class:`EndOfData` (or a last BDAT) is one reply per
+        accepted recipient.
+    :param pipelining: use PIPELINING when the server offers it.
+    :param helo_fallback: when EHLO is refused as unknown (500, 502...), send HELO with the same
+        name automatically; the EHLO refusal is kept in :attr:`ehlo_reply` and the next reply
+        returned is the HELO's.
+    :param max_reply_line_length: the longest reply line accepted.
+    :param max_reply_lines: the most lines one reply may have.
+    :param max_buffer_size: the most unparsed bytes held.
+    """
+
+    def __init__(
+        self,
+        *,
+        lmtp: bool = False,
+        pipelining: bool = True,
+        helo_fallback: bool = True,
+        max_reply_line_length: int = 8192,
+        max_reply_lines: int = 1000,
+        max_buffer_size: int = 1 << 20,
+    ) -> None:
+        super().__init__(
+            Role.CLIENT,
+            ReceiveBuffer(max_line_length=max_reply_line_length, max_buffer_size=max_buffer_size),
+        )
+        self.lmtp = lmtp
+        self.use_pipelining = pipelining
+        self.helo_fallback = helo_fallback
+        self.max_reply_lines = max_reply_lines
+        #: The extensions the server's EHLO/LHLO reply offered (keyword to parameters).
+        self.extensions: dict[str, str] = {}
+        #: The refused EHLO's reply when the client fell back to HELO.
+        self.ehlo_reply: Reply | None = None
+        self._queue: deque[tuple[int, bytes, Command | EndOfData | None]] = deque()
+        # Commands written and not yet answered; the greeting comes first.
+        self._awaiting: deque[_Awaited] = deque([_Awaited(_Greeting, 1)])
+        self._lines: list[str] = []
+        self._code = 0
+        self._greeted = False
+        self._pipelining = False
+        self._hello_sent = False
+        self._tx: str | None = None
+        self._bdat_left = 0
+        self._bdat_last = False
+        self._stuffer: DotStuffer | None = None
+        self._data_open = False
+        self._discarding = False
+        self._starttls_outstanding = False
+        self._auth_outstanding = False
+        self._auth_challenged = False
+        self._auth_mech: object | None = None
+        self._auth_verified = False
+        self._quit_sent = False
+        self._accepted = 0
+
+    # -- public properties ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        """Where the session is, counting commands sent but not yet answered."""
+        if self._quit_sent or self.should_close:
+            return ClientState.CLOSED
+        if not self._greeted:
+            return ClientState.GREETING
+        if self._starttls_outstanding:
+            return ClientState.STARTTLS
+        if self._auth_outstanding:
+            return ClientState.AUTH
+        if not self._hello_sent:
+            return ClientState.HELLO
+        return {
+            None: ClientState.READY,
+            "mail": ClientState.MAIL,
+            "rcpt": ClientState.RCPT,
+            "data": ClientState.DATA,
+            "bdat": ClientState.BDAT,
+        }[self._tx]
+
+    @property
+    def pipelining(self) -> bool:
+        """Whether commands are being pipelined (the server offered it and it is enabled)."""
+        return self._pipelining
+
+    @property
+    def max_message_size(self) -> int | None:
+        """The server's SIZE limit, if it announced one (0 means no fixed limit)."""
+        value = self.extensions.get("SIZE")
+        if value is None:
+            return None
+        return int(value) if value.isdigit() else 0
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The RFC 5321 4.5.3.2 timeout for the reply awaited now."""
+        if not self._awaiting:
+            return CLIENT_TIMEOUTS["block"] if self._data_open else None
+        command = self._awaiting[0].command
+        if command is _Greeting:
+            return CLIENT_TIMEOUTS["greeting"]
+        if isinstance(command, MailFrom):
+            return CLIENT_TIMEOUTS["MAIL"]
+        if isinstance(command, RcptTo):
+            return CLIENT_TIMEOUTS["RCPT"]
+        if isinstance(command, Data):
+            return CLIENT_TIMEOUTS["DATA"]
+        if isinstance(command, EndOfData | Bdat):
+            return CLIENT_TIMEOUTS["end"]
+        return CLIENT_TIMEOUTS["other"]
+
+    def supports(self, extension: str) -> bool:
+        """Whether the server's EHLO reply offered ``extension``."""
+        return extension.upper() in self.extensions
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(self, event: Event) -> None:
+        """Queue a command or message content; the bytes leave when the protocol allows.
+
+        :raises LocalProtocolError: the event is not allowed now (RCPT before MAIL, a command in
+            the middle of a message, anything while STARTTLS is outstanding, ...) or it is
+            malformed; nothing changes.
+        """
+        if self._quit_sent or self.should_close:
+            raise LocalProtocolError("the session is over")
+        if self._starttls_outstanding:
+            raise LocalProtocolError("wait for the STARTTLS reply and the TLS handshake")
+        if isinstance(event, DataChunk):
+            self._send_content(event)
+        elif isinstance(event, EndOfData):
+            self._send_end()
+        elif isinstance(event, AuthResponse):
+            if not self._auth_challenged or self._auth_mech is not None:
+                raise LocalProtocolError("AuthResponse answers a 334 challenge to AUTH")
+            data = serialize_command(event)
+            self._auth_challenged = False
+            self._queue.append((_FOLLOW, data, None))
+        elif isinstance(event, Command):
+            self._send_command(event)
+        else:
+            raise LocalProtocolError(f"a client does not send {type(event).__name__}")
+        self._release()
+
+    def _send_command(self, command: Command) -> None:
+        if self._auth_outstanding:
+            raise LocalProtocolError("an AUTH exchange is in progress")
+        tx = self._tx
+        if tx == "data" or (
+            tx == "bdat" and (self._bdat_left or not isinstance(command, Bdat | Reset | Quit))
+        ):
+            raise LocalProtocolError(f"{type(command).__name__} in the middle of a message")
+        new_tx = tx
+        if isinstance(command, Hello):
+            if self.lmtp != (command.command == "LHLO"):
+                raise LocalProtocolError("LMTP uses LHLO; SMTP uses EHLO or HELO")
+            if tx is not None:
+                raise LocalProtocolError("EHLO in the middle of a transaction; send RSET first")
+        elif isinstance(command, MailFrom):
+            if not self._hello_sent:
+                raise LocalProtocolError("MAIL before EHLO/HELO")
+            if tx is not None:
+                raise LocalProtocolError("MAIL inside a transaction")
+            new_tx = "mail"
+        elif isinstance(command, RcptTo):
+            if tx not in ("mail", "rcpt"):
+                raise LocalProtocolError("RCPT without MAIL")
+            new_tx = "rcpt"
+        elif isinstance(command, Data):
+            if tx != "rcpt":
+                raise LocalProtocolError("DATA without RCPT")
+            new_tx = "data"
+        elif isinstance(command, Bdat):
+            if tx not in ("rcpt", "bdat"):
+                raise LocalProtocolError("BDAT without RCPT")
+            new_tx = None if command.last and command.size == 0 else "bdat"
+        elif isinstance(command, Reset):
+            new_tx = None
+        elif isinstance(command, StartTLSCommand | Auth):
+            if tx is not None:
+                raise LocalProtocolError(f"{type(command).__name__} inside a transaction")
+        elif not isinstance(command, Quit | Noop | Help | Verify | Expand):
+            raise LocalProtocolError(f"{type(command).__name__} is not sent with send()")
+        data = serialize_command(command)
+        # Validated: commit the state change.
+        self._tx = new_tx
+        if isinstance(command, Hello):
+            self._hello_sent = True
+        elif isinstance(command, Data):
+            self._stuffer = DotStuffer()
+            self._discarding = False
+        elif isinstance(command, Bdat):
+            self._bdat_left = command.size
+            self._bdat_last = command.last
+            self._discarding = False
+        elif isinstance(command, StartTLSCommand):
+            self._starttls_outstanding = True
+        elif isinstance(command, Auth):
+            self._auth_outstanding = True
+            self._auth_verified = False
+        elif isinstance(command, Quit):
+            self._quit_sent = True
+        self._queue.append((_CMD, data, command))
+
+    def _send_content(self, chunk: DataChunk) -> None:
+        if self._tx == "data":
+            stuffer = self._stuffer
+            if stuffer is None:  # pragma: no cover - set with the DATA command
+                raise LocalProtocolError("no DATA in progress")
+            if self._discarding:
+                return
+            data = stuffer.stuff(chunk.data)
+            if data:
+                self._queue.append((_DATA, data, None))
+        elif self._tx == "bdat":
+            size = len(chunk.data)
+            if size > self._bdat_left:
+                raise LocalProtocolError(
+                    f"{size} octets sent but the BDAT chunk has {self._bdat_left} left"
+                )
+            self._bdat_left -= size
+            if size:
+                self._queue.append((_FOLLOW, chunk.data, None))
+            if self._bdat_left == 0 and self._bdat_last:
+                self._tx = None
+        else:
+            raise LocalProtocolError("message content is sent after DATA or BDAT")
+
+    def _send_end(self) -> None:
+        if self._tx != "data" or self._stuffer is None:
+            raise LocalProtocolError("EndOfData ends the content sent after DATA")
+        tail = self._stuffer.finish()
+        self._stuffer = None
+        self._tx = None
+        if self._discarding:
+            self._discarding = False
+            return
+        self._queue.append((_DATA, tail, EndOfData()))
+
+    def authenticate(self, mechanism: object) -> None:
+        """Send AUTH with a :class:`mailproto.sasl.ClientMechanism` and let it answer challenges.
+
+        The 334 challenges are answered by the mechanism without being returned; the next
+        :class:`Reply` returned is the final one (235 on success). The server's final data
+        (SCRAM) is verified; a mismatch raises :class:`~mailproto.errors.SASLError`.
+        """
+        from .. import sasl
+
+        if not isinstance(mechanism, sasl.ClientMechanism):
+            raise LocalProtocolError("authenticate() takes a mailproto.sasl.ClientMechanism")
+        self.send(Auth(mechanism.name.upper(), mechanism.initial_response()))
+        self._auth_mech = mechanism
+
+    def _release(self) -> None:
+        queue = self._queue
+        awaiting = self._awaiting
+        while queue:
+            gate, data, command = queue[0]
+            if gate == _CMD:
+                if awaiting and not (
+                    self._pipelining
+                    and all(isinstance(entry.command, _PIPELINABLE) for entry in awaiting)
+                ):
+                    return
+            elif gate == _DATA and not self._data_open:
+                return
+            queue.popleft()
+            self._write(data)
+            if command is not None:
+                count = 1
+                if self.lmtp and (
+                    isinstance(command, EndOfData) or (isinstance(command, Bdat) and command.last)
+                ):
+                    count = -1
+                awaiting.append(_Awaited(command, count))
+                if isinstance(command, EndOfData):
+                    self._data_open = False
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def _on_eof(self) -> Event:
+        if self._awaiting and not self._quit_sent:
+            raise RemoteProtocolError(
+                "the server closed the connection with replies outstanding",
+                kind=ErrorKind.UNEXPECTED_EOF,
+                fatal=True,
+            )
+        if self._buffer:
+            return super()._on_eof()
+        return ConnectionClosed()
+
+    def _next_event(self) -> Event | Sentinel:
+        buffer = self._buffer
+        while True:
+            try:
+                line = buffer.read_line()
+            except RemoteProtocolError as exc:
+                exc.fatal = True
+                raise
+            if line is None:
+                return NEED_DATA
+            code, last, text = parse_reply_line(line)
+            lines = self._lines
+            if lines and code != self._code:
+                raise RemoteProtocolError(
+                    f"reply line with code {code} inside a {self._code} reply",
+                    kind=ErrorKind.SYNTAX,
+                    fatal=True,
+                )
+            lines.append(text)
+            if not last:
+                if len(lines) >= self.max_reply_lines:
+                    raise RemoteProtocolError(
+                        f"reply with more than {self.max_reply_lines} lines",
+                        kind=ErrorKind.TOO_BIG,
+                        limit=self.max_reply_lines,
+                        fatal=True,
+                    )
+                self._code = code
+                continue
+            self._lines = []
+            reply = build_reply(code, lines)
+            event = self._on_reply(reply)
+            self._release()
+            if event is not None:
+                return event
+
+    def _on_reply(self, reply: Reply) -> Reply | None:
+        code = reply.code
+        awaiting = self._awaiting
+        if not awaiting:
+            if code == 421:
+                self._shut()
+                return reply
+            raise RemoteProtocolError(
+                f"unexpected reply {code} with no command outstanding",
+                kind=ErrorKind.SYNTAX,
+                fatal=True,
+            )
+        entry = awaiting[0]
+        command = entry.command
+        ok = 200 <= code < 300
+        if isinstance(command, Auth) and code == 334:
+            return self._on_challenge(reply)
+        if entry.count == -1:
+            entry.count = max(self._accepted, 1)
+        entry.count -= 1
+        if entry.count == 0:
+            awaiting.popleft()
+        if code == 421:
+            self._shut()
+            return reply
+        if command is _Greeting:
+            self._greeted = True
+            if not ok:
+                self._shut()
+        elif isinstance(command, Hello):
+            if ok:
+                if command.extended:
+                    self.extensions = parse_ehlo_keywords(reply)
+                    self._pipelining = self.use_pipelining and "PIPELINING" in self.extensions
+            elif (
+                command.command == "EHLO"
+                and self.helo_fallback
+                and code in _HELO_FALLBACK_CODES
+                and self.ehlo_reply is None
+            ):
+                self.ehlo_reply = reply
+                helo = Hello("HELO", command.domain)
+                self._queue.appendleft((_CMD, serialize_command(helo), helo))
+                return None
+            else:
+                self._hello_sent = False
+        elif isinstance(command, MailFrom):
+            self._accepted = 0
+        elif isinstance(command, RcptTo):
+            if ok:
+                self._accepted += 1
+        elif isinstance(command, Data):
+            if code == 354:
+                self._data_open = True
+            else:
+                self._drop_content()
+        elif isinstance(command, StartTLSCommand):
+            if code == 220:
+                self.extensions = {}
+                self._pipelining = False
+                self._hello_sent = False
+                self._begin_tls()
+            else:
+                self._starttls_outstanding = False
+        elif isinstance(command, Auth):
+            self._auth_outstanding = False
+            self._auth_challenged = False
+            mech = self._auth_mech
+            self._auth_mech = None
+            if ok and mech is not None and not self._auth_verified:
+                mech.verify(None)  # type: ignore[attr-defined]
+        elif isinstance(command, Quit):
+            self._shut()
+        return reply
+
+    def _on_challenge(self, reply: Reply) -> Reply | None:
+        mech = self._auth_mech
+        if mech is None:
+            self._auth_challenged = True
+            return reply
+        text = reply.lines[0].strip()
+        try:
+            challenge = base64.b64decode(text, validate=True) if text else b""
+        except (binascii.Error, ValueError):
+            raise RemoteProtocolError(
+                "malformed base64 in a 334 challenge", kind=ErrorKind.AUTHENTICATION
+            ) from None
+        try:
+            if mech.complete:  # type: ignore[attr-defined]
+                mech.verify(challenge)  # type: ignore[attr-defined]
+                self._auth_verified = True
+                response = b""
+            else:
+                response = mech.respond(challenge)  # type: ignore[attr-defined]
+        except SASLError:
+            self._queue.append((_FOLLOW, b"*\r\n", None))
+            raise
+        self._queue.append((_FOLLOW, serialize_command(AuthResponse(response)), None))
+        return None
+
+    def _drop_content(self) -> None:
+        """DATA was refused: forget the content queued for it, and what is still to come."""
+        queue = self._queue
+        while queue and queue[0][0] == _DATA:
+            _, _, command = queue.popleft()
+            if isinstance(command, EndOfData):
+                return
+        if self._tx == "data":
+            self._discarding = True
+
+    def _shut(self) -> None:
+        self._queue.clear()
+        self._awaiting.clear()
+        self._close()
+
+    def tls_started(self) -> None:
+        """The driver has upgraded the transport; send EHLO again next (RFC 3207)."""
+        super().tls_started()
+        self._starttls_outstanding = False
+        self._release()
+
+
+class LmtpClient(SmtpClient):
+    """An LMTP (RFC 2033) client: :class:`SmtpClient` with ``lmtp=True``."""
+
+    def __init__(
+        self,
+        *,
+        pipelining: bool = True,
+        max_reply_line_length: int = 8192,
+        max_reply_lines: int = 1000,
+        max_buffer_size: int = 1 << 20,
+    ) -> None:
+        super().__init__(
+            lmtp=True,
+            pipelining=pipelining,
+            helo_fallback=False,
+            max_reply_line_length=max_reply_line_length,
+            max_reply_lines=max_reply_lines,
+            max_buffer_size=max_buffer_size,
+        )
