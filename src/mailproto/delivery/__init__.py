@@ -7,6 +7,8 @@
 * :func:`route` splits a message's recipients into local ones and remote ones grouped by domain.
 * :class:`RetryPolicy` says when to try again, when to warn and when to give up
   (RFC 5321 section 4.5.4.1).
+* :func:`build_dsn` writes bounces and delay notices (RFC 3464), honouring ``RET`` and
+  ``NOTIFY`` (RFC 3461) and never answering a null reverse-path.
 * :func:`parse_sts_record`, :func:`parse_sts_policy` and :meth:`STSPolicy.allows` read MTA-STS
   (RFC 8461).
 """
@@ -19,6 +21,15 @@ from ._addresses import (
     parse_recipient,
     to_ascii_domain,
     to_unicode_domain,
+)
+from ._dsn import (
+    DEFAULT_NOTIFY,
+    Action,
+    DeliveryReport,
+    Notify,
+    RecipientStatus,
+    Ret,
+    build_dsn,
 )
 from ._errors import AddressError, DeliveryError, PolicyError
 from ._mta_sts import (
@@ -48,13 +59,16 @@ from ._retry import Attempt, Decision, GiveUp, Outcome, Retry, RetryPolicy, clas
 from ._routing import DomainGroup, InvalidRecipient, Routing, route
 
 __all__ = [
+    "Action",
     "AddressError",
     "AddressRecord",
     "Attempt",
     "CNAMERecord",
     "Candidate",
+    "DEFAULT_NOTIFY",
     "Decision",
     "DeliveryError",
+    "DeliveryReport",
     "DomainGroup",
     "Failure",
     "GiveUp",
@@ -64,16 +78,19 @@ __all__ = [
     "MXHost",
     "MXRecord",
     "MXSelection",
+    "Notify",
     "Outcome",
     "PermanentFailure",
     "PolicyError",
     "Query",
     "RType",
     "Recipient",
+    "RecipientStatus",
     "Record",
     "Resolution",
     "ResolutionFailure",
     "ResolutionPlanner",
+    "Ret",
     "Retry",
     "RetryPolicy",
     "Routing",
@@ -83,6 +100,7 @@ __all__ = [
     "Skip",
     "SkipReason",
     "TemporaryFailure",
+    "build_dsn",
     "classify_reply",
     "format_address_literal",
     "mx_pattern_matches",
