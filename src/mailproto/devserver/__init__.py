@@ -5,11 +5,29 @@ the user table (:class:`UserTable`) and the transcript recorder (:class:`Transcr
 demo uses to show every hop of a message's journey.
 """
 
+from ._pop3 import AnyPasswordAuthenticator, POP3Service
+from ._router import Local, Refuse, Remote, Route, Router
+from ._server import DevServer, ServerConfig
+from ._smtp import DeliveryOutcome, LocalDelivery, Relay, SMTPService, StoreDelivery
 from ._store import MaildirStore, MemoryStore, Store, StoredMessage, mailbox_dirname
 from ._transcript import RecordingConnection, Transcript, TranscriptLine
 from ._users import UserTable, parse_user_spec
 
 __all__ = [
+    "AnyPasswordAuthenticator",
+    "DeliveryOutcome",
+    "DevServer",
+    "Local",
+    "LocalDelivery",
+    "POP3Service",
+    "Refuse",
+    "Relay",
+    "Remote",
+    "Route",
+    "Router",
+    "SMTPService",
+    "ServerConfig",
+    "StoreDelivery",
     "MaildirStore",
     "MemoryStore",
     "RecordingConnection",

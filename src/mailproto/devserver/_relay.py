@@ -1,0 +1,495 @@
+"""Passing mail on to other domains: a small queue on top of the delivery planner.
+
+:class:`RelayQueue` takes a message for remote recipients, groups them by domain, asks the
+delivery planner (:class:`~mailproto.delivery.ResolutionPlanner`) for each domain's mail hosts
+(or uses a smarthost), and talks SMTP to them with the asyncio driver, trying the candidates in
+order. Recipients refused for good (5xx), and messages the retry policy gives up on, come back
+to the sender as a bounce. The decisions come from :mod:`mailproto.delivery`; this module only
+does the I/O and the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import logging
+import os
+import random
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..delivery import (
+    Failure,
+    PermanentFailure,
+    Query,
+    Record,
+    Resolution,
+    ResolutionPlanner,
+    RType,
+    run_planner,
+)
+from ..delivery._retry import Attempt, GiveUp, Outcome, RetryPolicy, classify_reply
+from ..drivers import asyncio as driver
+from ..smtp import (
+    Data,
+    DataChunk,
+    EndOfData,
+    Hello,
+    MailFrom,
+    Quit,
+    RcptTo,
+    Reply,
+    SmtpClient,
+    StartTLSCommand,
+)
+
+__all__ = ["DEV_RETRY_POLICY", "Lookup", "RelayQueue", "RelayResult", "dns_lookup"]
+
+logger = logging.getLogger("mailproto.devserver")
+
+#: A blocking DNS lookup for the planner: the records for a query, or how it failed.
+Lookup = Callable[[Query], Iterable[Record] | Failure]
+
+#: Retries for a development server: a few quick tries, then a bounce within the hour.
+DEV_RETRY_POLICY = RetryPolicy(
+    min_interval=timedelta(seconds=30),
+    max_interval=timedelta(minutes=10),
+    give_up_after=timedelta(hours=1),
+    warn_after=None,
+    host_min_interval=timedelta(seconds=30),
+)
+
+
+def dns_lookup(query: Query) -> Iterable[Record] | Failure:
+    """Look ``query`` up in the real DNS with dnspython (an optional dependency).
+
+    :raises RuntimeError: dnspython is not installed.
+    """
+    return _system_resolver()(query)
+
+
+@functools.cache
+def _system_resolver() -> Lookup:
+    try:
+        import dns.resolver
+
+        from ..delivery.dnspython import lookup_function
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise RuntimeError(
+            "relaying by MX needs dnspython (pip install dnspython), or use --smarthost"
+        ) from exc
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = 10.0
+    return lookup_function(resolver)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayResult:
+    """What became of one recipient of a relayed message.
+
+    :param recipient: the address.
+    :param delivered: accepted by a remote server.
+    :param reply: the last reply concerning it (or a made-up one for connection failures).
+    :param host: the host that answered (``""`` if none did).
+    """
+
+    recipient: str
+    delivered: bool
+    reply: Reply
+    host: str = ""
+
+
+@dataclass
+class _Job:
+    id: str
+    sender: str
+    recipients: list[str]
+    data: bytes
+    queued_at: datetime
+    attempts: list[Attempt] = field(default_factory=list)
+    due: datetime | None = None
+    results: list[RelayResult] = field(default_factory=list)
+
+
+class _Deferred(Exception):
+    """One candidate failed in a way that lets the next one be tried."""
+
+    def __init__(self, outcome: Outcome, diagnostic: str, status: str | None = None) -> None:
+        super().__init__(diagnostic)
+        self.outcome = outcome
+        self.diagnostic = diagnostic
+        self.status = status
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+class RelayQueue:
+    """A relay for :class:`~mailproto.devserver.SMTPService`: queue, resolve, deliver, bounce.
+
+    :param hostname: our name in EHLO, and the planner's name for ourselves.
+    :param lookup: answers the planner's DNS queries (:func:`dns_lookup`, the demo's zone).
+    :param smarthost: deliver everything to this ``(host, port)`` instead of MX hosts.
+    :param port: the SMTP port of MX hosts.
+    :param locate: maps ``(address, port)`` to where to really connect (the demo's loopback
+        network); by default the address itself.
+    :param bounce: called with ``(recipient, bounce bytes)`` to deliver a bounce to a sender.
+    :param policy: the retry policy.
+    :param opportunistic_tls: use STARTTLS when offered (without checking the certificate,
+        as MTAs do without MTA-STS or DANE).
+    :param wrap: called with each new client connection and a hop label (for transcripts).
+    :param note: called with ``(hop, text)`` for each decision (for transcripts and logs).
+    :param connect_timeout: seconds for a TCP connect.
+    :param idle_timeout: seconds to wait for each reply.
+    :param clock: the current time.
+    :param rng: orders MX hosts of equal preference.
+    """
+
+    def __init__(
+        self,
+        *,
+        hostname: str = "localhost",
+        lookup: Lookup | None = None,
+        smarthost: tuple[str, int] | None = None,
+        port: int = 25,
+        locate: Callable[[str, int], tuple[str, int]] | None = None,
+        bounce: Callable[[str, bytes], Awaitable[None]] | None = None,
+        policy: RetryPolicy = DEV_RETRY_POLICY,
+        opportunistic_tls: bool = True,
+        wrap: Callable[[SmtpClient, str], Any] | None = None,
+        note: Callable[[str, str], None] | None = None,
+        connect_timeout: float = 10.0,
+        idle_timeout: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        if lookup is None and smarthost is None:
+            raise ValueError("a relay needs a DNS lookup or a smarthost")
+        self.hostname = hostname
+        self.lookup = lookup
+        self.smarthost = smarthost
+        self.port = port
+        self.locate = locate or (lambda address, port: (address, port))
+        self.bounce = bounce
+        self.policy = policy
+        self.opportunistic_tls = opportunistic_tls
+        self.wrap = wrap
+        self.note = note or (lambda hop, text: logger.info("%s: %s", hop, text))
+        self.connect_timeout = connect_timeout
+        self.idle_timeout = idle_timeout
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._ids = itertools.count(1)
+        self._jobs: list[_Job] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        #: Every message finished (delivered or bounced), with its per-recipient results.
+        self.finished: list[tuple[str, list[RelayResult]]] = []
+
+    # -- the Relay interface --------------------------------------------------------------------
+
+    async def submit(self, sender: str, recipients: Sequence[str], data: bytes) -> str:
+        """Queue a message for ``recipients``; return its queue id."""
+        job = _Job(
+            f"R{os.getpid()}.{next(self._ids)}",
+            sender,
+            list(recipients),
+            bytes(data),
+            self.clock(),
+        )
+        self._jobs.append(job)
+        self._idle.clear()
+        self._wake.set()
+        return job.id
+
+    def start(self) -> None:
+        """Start the background worker (in the running event loop)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._worker())
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let the attempt in progress finish (within ``timeout``), then stop the worker.
+
+        Messages still waiting for a retry are logged: they live in memory only.
+        """
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                self._task.cancel()
+        for job in self._jobs:
+            logger.warning("relay queue: %s to %s not delivered yet", job.id, job.recipients)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until no message is queued or due for a retry (the demo waits for the relay)."""
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` has been called."""
+        return self._stopping
+
+    @property
+    def queued(self) -> int:
+        """How many messages are waiting."""
+        return len(self._jobs)
+
+    # -- the worker -----------------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        while not self.stopping:
+            now = self.clock()
+            due = [job for job in self._jobs if job.due is None or job.due <= now]
+            if not due:
+                if not self._jobs:
+                    self._idle.set()
+                self._wake.clear()
+                wait = None
+                if self._jobs:
+                    soonest = min(job.due for job in self._jobs if job.due is not None)
+                    wait = max(0.0, (soonest - now).total_seconds())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                continue
+            for job in due:
+                try:
+                    await self._run(job)
+                except Exception:  # pragma: no cover - a bug; keep the queue going
+                    logger.exception("relay queue: %s failed", job.id)
+                    job.due = self.clock() + self.policy.min_interval
+                if self._stop_requested():
+                    break
+        self._idle.set()
+
+    async def _run(self, job: _Job) -> None:
+        """One delivery attempt for every recipient still pending."""
+        by_domain: dict[str, list[str]] = {}
+        for rcpt in job.recipients:
+            by_domain.setdefault(_domain(rcpt), []).append(rcpt)
+        pending: list[str] = []
+        failed: list[RelayResult] = []
+        for domain, rcpts in by_domain.items():
+            results, attempt = await self.deliver_domain(job, domain, rcpts)
+            for result in results:
+                if result.delivered:
+                    job.results.append(result)
+                elif result.reply.is_permanent:
+                    failed.append(result)
+                else:
+                    pending.append(result.recipient)
+            if attempt is None:
+                temporary = [r for r in results if r.reply.is_transient]
+                if temporary:
+                    first = temporary[0]
+                    attempt = Attempt(
+                        self.clock(),
+                        Outcome.TEMPORARY_REPLY,
+                        first.host or None,
+                        first.reply.enhanced_status,
+                        f"{first.reply.code} {first.reply.text}",
+                    )
+            if attempt is not None:
+                job.attempts.append(attempt)
+        give_up: GiveUp | None = None
+        if pending:
+            decision = self.policy.decide(
+                queued_at=job.queued_at, attempts=job.attempts, now=self.clock()
+            )
+            if isinstance(decision, GiveUp):
+                give_up = decision
+                expired = Reply(554, (decision.reason,), decision.status)
+                failed.extend(RelayResult(rcpt, False, expired) for rcpt in pending)
+                pending = []
+            else:
+                job.due = decision.at
+                self.note(job.id, f"{len(pending)} recipient(s) deferred until {decision.at}")
+        job.recipients = pending
+        job.results.extend(failed)
+        if failed:
+            await self._bounce(job, failed, give_up)
+        if not pending:
+            self._jobs.remove(job)
+            self.finished.append((job.id, job.results))
+
+    async def _bounce(self, job: _Job, failed: list[RelayResult], give_up: GiveUp | None) -> None:
+        if not job.sender:
+            self.note(job.id, "not bouncing a bounce (the sender is <>)")
+            return
+        if self.bounce is None:
+            logger.warning("relay queue: no bounce handler; %s failed", job.id)
+            return
+        from ._bounce import build_bounce
+
+        data = build_bounce(
+            reporting_host=self.hostname,
+            sender=job.sender,
+            failures=[(r.recipient, r.reply, r.host) for r in failed],
+            original=job.data,
+            arrival=job.queued_at,
+            now=self.clock(),
+        )
+        self.note(job.id, f"bounce to <{job.sender}> for {', '.join(r.recipient for r in failed)}")
+        await self.bounce(job.sender, data)
+
+    # -- one domain -----------------------------------------------------------------------------
+
+    async def _candidates(self, job: _Job, domain: str) -> list[tuple[str, str, int]]:
+        """``(host name, address, port)`` to try in order; raises :class:`_Deferred`."""
+        if self.smarthost is not None:
+            host, port = self.smarthost
+            return [(host, host, port)]
+        if self.lookup is None:  # pragma: no cover - checked in __init__
+            raise ValueError("no lookup")
+        planner = ResolutionPlanner(
+            domain,
+            rng=self.rng,
+            local_names=[self.hostname] if "." in self.hostname else [],
+            address_types=(RType.A, RType.AAAA),
+        )
+        lookup = self.lookup
+        result = await asyncio.to_thread(run_planner, planner, lookup)
+        if isinstance(result, Resolution):
+            order = ", ".join(
+                f"{c.host} [{c.address}] (preference {c.preference})" for c in result.candidates
+            )
+            self.note(job.id, f"MX for {domain}: try {order}")
+            return [(c.host, str(c.address), self.port) for c in result.candidates]
+        self.note(job.id, f"MX for {domain}: {result.status} {result.reason}")
+        outcome = (
+            Outcome.DNS_PERMANENT if isinstance(result, PermanentFailure) else Outcome.DNS_TEMPORARY
+        )
+        raise _Deferred(outcome, result.reason, result.status)
+
+    async def deliver_domain(
+        self, job: _Job, domain: str, rcpts: list[str]
+    ) -> tuple[list[RelayResult], Attempt | None]:
+        """Try to deliver to ``rcpts`` of ``domain``; the results and the failed attempt."""
+        try:
+            candidates = await self._candidates(job, domain)
+        except _Deferred as exc:
+            code = 550 if exc.outcome.permanent else 451
+            reply = Reply(code, (exc.diagnostic,), exc.status)
+            attempt = Attempt(self.clock(), exc.outcome, None, exc.status, exc.diagnostic)
+            return [RelayResult(r, False, reply) for r in rcpts], attempt
+        last: _Deferred | None = None
+        for host, address, port in candidates:
+            try:
+                return await self._talk(job, host, address, port, rcpts), None
+            except _Deferred as exc:
+                self.note(job.id, f"{host} [{address}]: {exc.diagnostic}; trying the next host")
+                last = exc
+        if last is None:  # pragma: no cover - the planner never returns no candidates
+            last = _Deferred(Outcome.CONNECTION_REFUSED, "no mail host")
+        reply = Reply(451, (last.diagnostic,), last.status or "4.4.1")
+        attempt = Attempt(self.clock(), last.outcome, None, last.status, last.diagnostic)
+        return [RelayResult(r, False, reply) for r in rcpts], attempt
+
+    async def _talk(
+        self, job: _Job, host: str, address: str, port: int, rcpts: list[str]
+    ) -> list[RelayResult]:
+        hop = f"{self.hostname} -> {host} [{address}]"
+        try:
+            real_host, real_port = self.locate(address, port)
+        except ConnectionRefusedError as exc:
+            raise _Deferred(Outcome.CONNECTION_REFUSED, f"connection refused ({exc})") from None
+        conn: Any = SmtpClient()
+        if self.wrap is not None:
+            conn = self.wrap(conn, hop)
+        tls_context: ssl.SSLContext | None = None
+        if self.opportunistic_tls:
+            tls_context = ssl.create_default_context()
+            tls_context.check_hostname = False
+            tls_context.verify_mode = ssl.CERT_NONE
+        try:
+            channel = await driver.connect(
+                real_host,
+                real_port,
+                conn,
+                starttls_context=tls_context,
+                connect_timeout=self.connect_timeout,
+                idle_timeout=self.idle_timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            raise _Deferred(Outcome.CONNECTION_REFUSED, f"cannot connect: {exc}") from None
+        try:
+            return await self._transaction(channel, conn, job, host, rcpts)
+        except (OSError, TimeoutError) as exc:
+            raise _Deferred(Outcome.TIMEOUT, f"connection lost: {exc!r}") from None
+        finally:
+            if not channel.closed:
+                channel.abort()
+
+    async def _reply(self, channel: Any) -> Reply:
+        event = await channel.next_event()
+        if not isinstance(event, Reply):
+            raise _Deferred(Outcome.CONNECTION_REFUSED, "the server closed the connection")
+        return event
+
+    async def _transaction(
+        self, channel: Any, conn: Any, job: _Job, host: str, rcpts: list[str]
+    ) -> list[RelayResult]:
+        greeting = await self._reply(channel)
+        if not greeting.is_positive:
+            raise _Deferred(classify_reply(greeting.code), f"greeting {greeting.code}")
+        await channel.send(Hello("EHLO", self.hostname))
+        reply = await self._reply(channel)
+        if not reply.is_positive:
+            raise _Deferred(_failure(reply), f"EHLO refused: {reply.code} {reply.text}")
+        if self.opportunistic_tls and conn.supports("STARTTLS"):
+            await channel.send(StartTLSCommand())
+            reply = await self._reply(channel)
+            if reply.code == 220:
+                await channel.send(Hello("EHLO", self.hostname))
+                reply = await self._reply(channel)
+                if not reply.is_positive:
+                    raise _Deferred(_failure(reply), f"EHLO refused: {reply.code}")
+        await channel.send(MailFrom(job.sender))
+        reply = await self._reply(channel)
+        if not reply.is_positive:
+            if reply.is_permanent:
+                return [RelayResult(r, False, reply, host) for r in rcpts]
+            raise _Deferred(_failure(reply), f"MAIL refused: {reply.code} {reply.text}")
+        results: dict[str, RelayResult] = {}
+        accepted: list[str] = []
+        for rcpt in rcpts:
+            await channel.send(RcptTo(rcpt))
+            reply = await self._reply(channel)
+            if reply.is_positive:
+                accepted.append(rcpt)
+            else:
+                results[rcpt] = RelayResult(rcpt, False, reply, host)
+        if accepted:
+            await channel.send(Data())
+            reply = await self._reply(channel)
+            if reply.code != 354:
+                for rcpt in accepted:
+                    results[rcpt] = RelayResult(rcpt, False, reply, host)
+            else:
+                await channel.send(DataChunk(job.data), EndOfData())
+                reply = await self._reply(channel)
+                for rcpt in accepted:
+                    results[rcpt] = RelayResult(rcpt, reply.is_positive, reply, host)
+        await channel.send(Quit())
+        with contextlib.suppress(_Deferred, OSError, TimeoutError):
+            await self._reply(channel)
+        await channel.aclose()
+        return [results[r] for r in rcpts]
+
+
+def _failure(reply: Reply) -> Outcome:
+    return classify_reply(reply.code) if reply.code >= 400 else Outcome.PERMANENT_REPLY
