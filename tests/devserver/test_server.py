@@ -241,8 +241,9 @@ def test_relay_through_smarthost_and_bounce() -> None:
             assert len(bounces) == 1
             bounce = near.store.read("ana@a.example", bounces[0].uid)
             assert b"report-type=delivery-status" in bounce
-            assert b"Final-Recipient: rfc822; nobody@b.example" in bounce
+            assert b"Final-Recipient: rfc822;nobody@b.example" in bounce
             assert b"Status: 5.1.1" in bounce
+            assert b"Auto-Submitted" in bounce
             assert b"Subject: test" in bounce
 
 

@@ -24,16 +24,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..delivery import (
+    Action,
+    Attempt,
     Failure,
+    GiveUp,
+    Outcome,
     PermanentFailure,
     Query,
+    RecipientStatus,
     Record,
     Resolution,
     ResolutionPlanner,
+    RetryPolicy,
     RType,
+    build_dsn,
+    classify_reply,
     run_planner,
 )
-from ..delivery._retry import Attempt, GiveUp, Outcome, RetryPolicy, classify_reply
 from ..drivers import asyncio as driver
 from ..smtp import (
     Data,
@@ -333,17 +340,39 @@ class RelayQueue:
         if self.bounce is None:
             logger.warning("relay queue: no bounce handler; %s failed", job.id)
             return
-        from ._bounce import build_bounce
-
-        data = build_bounce(
-            reporting_host=self.hostname,
-            sender=job.sender,
-            failures=[(r.recipient, r.reply, r.host) for r in failed],
-            original=job.data,
-            arrival=job.queued_at,
-            now=self.clock(),
+        now = self.clock()
+        statuses = []
+        for result in failed:
+            reply = result.reply
+            status = reply.enhanced_status
+            if status is None or status[0] not in "45":
+                status = "5.0.0" if reply.is_permanent else "4.0.0"
+            if status[0] == "4":
+                # A temporary failure we gave up on is reported as failed for good.
+                status = "5" + status[1:]
+            statuses.append(
+                RecipientStatus(
+                    result.recipient,
+                    Action.FAILED,
+                    status,
+                    remote_mta=result.host or None,
+                    diagnostic=f"{reply.code} {reply.text}",
+                    last_attempt=now,
+                )
+            )
+        report = build_dsn(
+            job.data,
+            reverse_path=job.sender,
+            reporting_mta=self.hostname,
+            recipients=statuses,
+            now=now,
+            arrival_date=job.queued_at,
         )
-        self.note(job.id, f"bounce to <{job.sender}> for {', '.join(r.recipient for r in failed)}")
+        if report is None:
+            return
+        data = report.data
+        names = ", ".join(r.recipient for r in failed)
+        self.note(job.id, f"bounce to <{job.sender}> for {names}")
         await self.bounce(job.sender, data)
 
     # -- one domain -----------------------------------------------------------------------------
