@@ -6,9 +6,12 @@ or the failure. dnspython is imported only when a function here is called, so im
 :mod:`mailproto.delivery` never needs it. It is the only module of :mod:`mailproto.delivery`
 that does I/O, and only through the resolver it is given.
 
->>> import random, dns.resolver                                  # doctest: +SKIP
->>> resolve_domain("b.example", rng=random.Random(), resolver=dns.resolver.Resolver())
-... # doctest: +SKIP
+Example::
+
+    import random
+    import dns.resolver
+
+    result = resolve_domain("b.example", rng=random.Random(), resolver=dns.resolver.Resolver())
 """
 
 from __future__ import annotations
