@@ -75,9 +75,9 @@ class Read:
 
     Raise :class:`TimeoutError` if nothing arrives within :attr:`timeout` seconds (``None``: wait
     forever). A reset connection counts as end of stream. :attr:`idle` is ``True`` when the
-    connection sits between events (nothing received since the last event was returned): a
-    server that is shutting down may interrupt such a read with
-    :class:`~mailproto.drivers.ServerClosing`.
+    connection sits between events (nothing received since the last event was returned, and
+    the bytes received last ended a line): a server that is shutting down may interrupt such a
+    read with :class:`~mailproto.drivers.ServerClosing`.
     """
 
     max_bytes: int
@@ -144,7 +144,8 @@ class Pump:
         #: ``True`` once :meth:`close` has begun; no further I/O is done.
         self.closed = False
         self._eof = False  # the peer's end of stream was read
-        self._idle = True  # nothing received since the last event was returned
+        self._idle = True  # between events: nothing received since the last one was returned
+        self._line_complete = True  # the last bytes received ended a line
 
     @property
     def read_timeout(self) -> float | None:
@@ -181,6 +182,7 @@ class Pump:
                     self._eof = True
                 else:
                     self._idle = False
+                    self._line_complete = data.endswith(b"\n")
                 conn.receive_data(data)
                 continue
             if isinstance(event, StartTLS):
@@ -188,7 +190,9 @@ class Pump:
                 continue
             if not isinstance(event, Event):  # pragma: no cover - a broken connection class
                 raise TypeError(f"next_event() returned {event!r}")
-            self._idle = True
+            # Between events, unless what arrived last ended inside a line (every mail
+            # protocol is line-based; the connection's own buffer is not visible from here).
+            self._idle = self._line_complete
             if isinstance(event, ConnectionClosed) or self._over():
                 # The peer closed, or this event ended the conversation (a client reading the
                 # reply to its QUIT): nothing more will be exchanged.
@@ -272,7 +276,7 @@ class Pump:
         unread: bytes = yield UpgradeTLS(self.conn.role is Role.SERVER, self.idle_timeout)
         self.conn.tls_started()
         self.tls = True
-        self._idle = True
+        self._idle = self._line_complete = True
         self.last_starttls = StartTLS(discarded=event.discarded + unread)
 
     def _tls_due(self) -> bool:

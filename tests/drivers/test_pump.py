@@ -1,0 +1,147 @@
+"""The sans-I/O pump on its own: the exact actions it asks a driver to carry out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from mailproto.connection import ConnectionClosed, StartTLS
+from mailproto.drivers._pump import (
+    LINGER_TIMEOUT,
+    READ_SIZE,
+    Close,
+    Pump,
+    Read,
+    ShutdownWrite,
+    Step,
+    UpgradeTLS,
+    Write,
+)
+from mailproto.errors import RemoteProtocolError
+
+from ._lineproto import Command, LineClient, LineServer, Reply
+
+
+def drive(step: Step, script: list[tuple[Any, Any]]) -> Any:
+    """Check each action against ``script`` (expected action, result to give) and return."""
+    result: Any = None
+    error: BaseException | None = None
+    for expected, outcome in script:
+        action = step.throw(error) if error is not None else step.send(result)
+        assert action == expected
+        if isinstance(outcome, BaseException):
+            result, error = None, outcome
+        else:
+            result, error = outcome, None
+    with pytest.raises(StopIteration) as stop:
+        step.throw(error) if error is not None else step.send(result)
+    return stop.value.value
+
+
+def test_send_writes_and_next_event_reads() -> None:
+    pump = Pump(LineClient(), idle_timeout=5.0)
+    drive(pump.send((Command("ECHO", "a"), Command("ECHO", "b"))), [
+        (Write(b"ECHO a\r\nECHO b\r\n", 5.0), None),
+    ])  # fmt: skip
+    event = drive(pump.next_event(), [
+        (Read(READ_SIZE, 5.0, True), b"OK a\r\nOK"),
+    ])  # fmt: skip
+    assert event == Reply("OK", "a")
+    # The rest of a half-received line is not an idle read.
+    event = drive(pump.next_event(), [(Read(READ_SIZE, 5.0, False), b" b\r\n")])
+    assert event == Reply("OK", "b")
+
+
+def test_connection_advice_overrides_idle_timeout() -> None:
+    pump = Pump(LineClient(read_timeout=0.5), idle_timeout=None)
+    assert pump.read_timeout == 0.5
+    pump = Pump(LineClient(), idle_timeout=None)
+    assert pump.read_timeout is None
+    event = drive(pump.next_event(), [(Read(READ_SIZE, None, True), b""), (Close(), None)])
+    assert event == ConnectionClosed()
+    assert pump.closed  # at EOF: no half-close and no lingering, just close
+
+
+def test_client_upgrades_before_returning_the_agreeing_reply() -> None:
+    pump = Pump(LineClient(), idle_timeout=5.0)
+    drive(pump.send((Command("STARTTLS"),)), [(Write(b"STARTTLS\r\n", 5.0), None)])
+    event = drive(pump.next_event(), [
+        (Read(READ_SIZE, 5.0, True), b"OK go ahead\r\nsmuggled"),
+        (UpgradeTLS(False, 5.0), b""),
+    ])  # fmt: skip
+    assert event == Reply("OK", "go ahead")
+    assert pump.tls
+    assert pump.last_starttls == StartTLS(discarded=b"smuggled")
+
+
+def test_server_upgrades_after_flushing_its_reply() -> None:
+    conn = LineServer()
+    pump = Pump(conn, idle_timeout=5.0)
+    event = drive(pump.next_event(), [
+        (Read(READ_SIZE, 5.0, True), b"STARTTLS\r\nECHO injected\r\n"),
+    ])  # fmt: skip
+    assert event == Command("STARTTLS")
+    drive(pump.send((Reply("OK", "go ahead"),)), [
+        (Write(b"OK go ahead\r\n", 5.0), None),
+        (UpgradeTLS(True, 5.0), b"more plaintext"),
+    ])  # fmt: skip
+    assert pump.last_starttls == StartTLS(discarded=b"ECHO injected\r\nmore plaintext")
+    assert conn.tls_active
+
+
+def test_final_reply_closes_with_half_close_and_linger() -> None:
+    pump = Pump(LineServer(), idle_timeout=5.0)
+    drive(pump.next_event(), [(Read(READ_SIZE, 5.0, True), b"QUIT\r\n")])
+    drive(pump.send((Reply("BYE", "see you"),)), [
+        (Write(b"BYE see you\r\n", 5.0), None),
+        (ShutdownWrite(), True),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), b"late pipelined bytes"),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), b""),
+        (Close(), None),
+    ])  # fmt: skip
+    assert pump.closed
+    assert drive(pump.next_event(), []) == ConnectionClosed()
+    with pytest.raises(ConnectionError):
+        drive(pump.send((Reply("OK"),)), [])
+
+
+def test_close_survives_transport_errors() -> None:
+    pump = Pump(LineClient(), idle_timeout=1.0)
+    drive(pump.close(), [
+        (ShutdownWrite(), True),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), TimeoutError()),
+        (Close(), None),
+    ])  # fmt: skip
+    pump = Pump(LineClient(), idle_timeout=1.0, tls=True)
+    drive(pump.close(), [(ShutdownWrite(), False), (Close(), None)])
+
+
+def test_recover_answers_and_closes_on_fatal_errors() -> None:
+    pump = Pump(LineServer(), idle_timeout=1.0)
+    with pytest.raises(RemoteProtocolError) as info:
+        drive(pump.next_event(), [(Read(READ_SIZE, 1.0, True), b"NOPE\r\nFATAL\r\n")])
+    assert drive(pump.recover(info.value), [(Write(b"ERR unknown command\r\n", 1.0), None)])
+    with pytest.raises(RemoteProtocolError) as info:
+        drive(pump.next_event(), [])
+    assert info.value.fatal
+    going_on = drive(pump.recover(info.value), [
+        (Write(b"ERR goodbye\r\n", 1.0), None),
+        (ShutdownWrite(), True),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), b""),
+        (Close(), None),
+    ])  # fmt: skip
+    assert going_on is False
+
+
+def test_importing_the_drivers_does_not_need_trio() -> None:
+    code = (
+        "import sys, mailproto.drivers, mailproto.drivers.asyncio, mailproto.drivers.threaded;"
+        "print('trio' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "False"
