@@ -276,3 +276,19 @@ def test_multi_line_reply_is_joined() -> None:
         b"Diagnostic-Code: smtp; 550-5.1.1 The email account does not exist. 550 5.1.1\r\n"
         b" Try again.\r\n" in status
     )
+
+
+@pytest.mark.parametrize(
+    "message_id", [b"<no-at-sign>", b"<\xc3\xa9@x>", b"<" + b"x" * 2000 + b"@y>"]
+)
+def test_odd_message_ids_are_not_referenced(message_id: bytes) -> None:
+    original = b"Message-ID: " + message_id + b"\r\nSubject: x\r\n\r\nbody\r\n"
+    msg = Message.parse(build(original=original))
+    assert msg.header("In-Reply-To") is None
+    assert msg.parts[2].content_type in ("text/rfc822-headers", "message/global-headers")
+
+
+def test_bare_cr_in_original_returns_headers_only() -> None:
+    original = ORIGINAL + b"a bare\rcarriage return\r\n"
+    msg = Message.parse(build(original=original, ret=Ret.FULL))
+    assert msg.parts[2].content_type == "text/rfc822-headers"

@@ -120,3 +120,35 @@ def test_planner_candidates_unique_and_ordered(
         assert all(isinstance(a, ipaddress.IPv4Address) for a in addresses)
     else:
         assert result.status[0] in "45"
+
+
+@given(
+    st.lists(st.tuples(preferences, names), min_size=1, max_size=12),
+    seeds,
+    st.sets(names, max_size=2),
+)
+def test_planner_never_returns_a_host_at_or_below_ours(
+    mx: list[tuple[int, str]], seed: int, local: set[str]
+) -> None:
+    data: dict[tuple[str, str], object] = {("b.example", "MX"): [MXRecord(p, n) for p, n in mx]}
+    for i in range(12):
+        data[(f"mx{i}.b.example", "A")] = [AddressRecord(f"192.0.2.{i + 1}")]
+    planner = ResolutionPlanner(
+        "b.example",
+        rng=random.Random(seed),
+        address_types=(RType.A,),
+        local_names=local,
+        max_hosts=12,
+        max_candidates=12,
+    )
+    result = run_planner(planner, Zone(data))  # type: ignore[arg-type]
+    ours = [p for p, n in mx if n in local]
+    if isinstance(result, Resolution):
+        assert not any(c.host in local for c in result.candidates)
+        if ours:
+            assert all(c.preference < min(ours) for c in result.candidates)
+        else:
+            assert {c.host for c in result.candidates} == {n for _, n in mx}
+    else:
+        assert ours
+        assert result.status == "5.4.6"

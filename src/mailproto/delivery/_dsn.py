@@ -41,6 +41,7 @@ _CRLF = b"\r\n"
 _STATUS_RE = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 _REPLY_RE = re.compile(r"[2-5][0-9][0-9][ -]")
 _LINE_END_RE = re.compile(rb"\r?\n")
+_MSGID_RE = re.compile(r"[!-;=?-~]{1,900}@[!-;=?-~]{1,900}")
 _BREAKS_RE = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 _NOTIFY_WORDS = frozenset({"SUCCESS", "FAILURE", "DELAY"})
 #: Larger originals are returned as headers only, even with RET=FULL.
@@ -259,7 +260,7 @@ def _subject(recipients: Sequence[RecipientStatus]) -> str:
 
 
 def _is_line_clean(data: bytes) -> bool:
-    if b"\0" in data:
+    if b"\0" in data or data.count(b"\r") != data.count(_CRLF):
         return False
     return all(len(line) <= 998 for line in data.split(_CRLF))
 
@@ -369,9 +370,10 @@ def build_dsn(
         fold_header("Subject", encode_unstructured(_subject(wanted), offset=9)),
         fold_header("Message-ID", make_msgid(random_bytes, reporting_mta)),
     ]
-    if parsed.message_id:
-        headers.append(fold_header("In-Reply-To", f"<{parsed.message_id}>"))
-        headers.append(fold_header("References", f"<{parsed.message_id}>"))
+    original_id = parsed.message_id
+    if original_id and _MSGID_RE.fullmatch(original_id):
+        headers.append(fold_header("In-Reply-To", f"<{original_id}>"))
+        headers.append(fold_header("References", f"<{original_id}>"))
     headers += [
         fold_header("Auto-Submitted", "auto-replied"),
         fold_header("MIME-Version", "1.0"),
