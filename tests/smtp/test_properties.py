@@ -1,0 +1,306 @@
+"""Hypothesis properties: round trips, chunking invariance, and no undocumented exceptions."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailproto import NEED_DATA, Event, LocalProtocolError, RemoteProtocolError
+from mailproto.smtp import (
+    Auth,
+    Bdat,
+    Data,
+    DataChunk,
+    EndOfData,
+    Expand,
+    Hello,
+    Help,
+    MailFrom,
+    MessageComplete,
+    Noop,
+    Quit,
+    RcptTo,
+    Reply,
+    Reset,
+    SmtpClient,
+    SmtpServer,
+    StartTLSCommand,
+    Verify,
+    parse_command,
+    serialize_command,
+    serialize_reply,
+)
+from mailproto.smtp._parse import build_reply, parse_reply_line
+
+from ._dialogue import run_server, transcript
+from .test_rfc_dialogues import D1, _server
+
+ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
+atom = st.text(ATEXT, min_size=1, max_size=8)
+dot_string = st.lists(atom, min_size=1, max_size=3).map(".".join)
+quoted = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters='"\\'), max_size=8
+).map(lambda s: f'"{s}"')
+label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)
+domain = st.lists(label, min_size=1, max_size=3).map(".".join)
+literal = st.from_regex(r"\[[0-9]{1,3}(\.[0-9]{1,3}){3}\]", fullmatch=True)
+utf8_local = st.text("äöüßéñ" + "abc", min_size=1, max_size=6)
+mailbox = st.builds(
+    lambda l, d: f"{l}@{d}", st.one_of(dot_string, quoted), st.one_of(domain, literal)
+)
+keyword = st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,8}", fullmatch=True)
+value = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="="),
+    min_size=1,
+    max_size=10,
+)
+params = st.dictionaries(keyword, st.one_of(st.none(), value), max_size=4)
+argument = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20)
+
+commands = st.one_of(
+    st.builds(Hello, st.sampled_from(["EHLO", "HELO", "LHLO"]), st.one_of(domain, literal)),
+    st.builds(MailFrom, st.one_of(st.just(""), mailbox), params),
+    st.builds(
+        MailFrom,
+        st.builds(lambda l, d: f"{l}@{d}", utf8_local, domain),
+        st.just({"SMTPUTF8": None}),
+    ),
+    st.builds(RcptTo, st.one_of(mailbox, st.just("Postmaster")), params),
+    st.just(Data()),
+    st.builds(Bdat, st.integers(0, 10**12), st.booleans()),
+    st.just(Reset()),
+    st.builds(Verify, argument),
+    st.builds(Expand, argument),
+    st.builds(Help, st.one_of(st.just(""), argument)),
+    st.builds(Noop, st.one_of(st.just(""), argument)),
+    st.just(Quit()),
+    st.just(StartTLSCommand()),
+    st.builds(
+        Auth,
+        st.from_regex(r"[A-Z0-9_-]{1,20}", fullmatch=True),
+        st.one_of(st.none(), st.binary(max_size=40)),
+    ),
+)
+
+
+@given(commands)
+def test_commands_round_trip(command: Event) -> None:
+    line = serialize_command(command)  # type: ignore[arg-type]
+    assert line.endswith(b"\r\n") and line.count(b"\r\n") == 1
+    assert parse_command(line[:-2]) == command
+
+
+_STATUS_LIKE = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}( |$)")
+reply_text = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cs",)),
+    max_size=30,
+)
+
+
+@st.composite
+def replies(draw: st.DrawFn) -> Reply:
+    code = draw(st.integers(200, 599).filter(lambda c: c % 100 < 60 and c // 10 % 10 <= 5))
+    lines = draw(st.lists(reply_text, min_size=1, max_size=4))
+    status = (
+        None
+        if code // 100 == 3
+        else draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda a, b: f"{code // 100}.{a}.{b}", st.integers(0, 999), st.integers(0, 999)
+                ),
+            )
+        )
+    )
+    if status is None:
+        lines = [ln for ln in lines if not _STATUS_LIKE.match(ln)] or [""]
+    return Reply(code, tuple(lines), status)
+
+
+@given(replies())
+def test_replies_round_trip(reply: Reply) -> None:
+    data = serialize_reply(reply)
+    parsed = [parse_reply_line(line) for line in data.split(b"\r\n")[:-1]]
+    assert [last for _, last, _ in parsed] == [False] * (len(parsed) - 1) + [True]
+    texts = [text for _, _, text in parsed]
+    assert build_reply(parsed[0][0], texts) == reply
+
+
+@given(replies())
+def test_client_parses_what_the_server_writes(reply: Reply) -> None:
+    client = SmtpClient()
+    client.receive_data(serialize_reply(reply))
+    assert client.next_event() == reply
+
+
+def _merge_chunks(events: list[Event]) -> list[Event]:
+    out: list[Event] = []
+    for event in events:
+        if isinstance(event, DataChunk) and out and isinstance(out[-1], DataChunk):
+            out[-1] = DataChunk(out[-1].data + event.data)
+        else:
+            out.append(event)
+    return out
+
+
+@given(st.lists(st.integers(1, 400), min_size=1, max_size=30))
+def test_any_chunking_of_a_dialogue_gives_the_same_events(cuts: list[int]) -> None:
+    steps = transcript(D1)
+    whole = _merge_chunks(run_server(_server(), steps))
+    # Re-feed the client's bytes cut at the drawn sizes (cycled).
+    client_bytes = b"".join(s.data for s in steps if s.side == "C")
+    server = _server()
+    from ._dialogue import replies_of
+
+    answers = [r for s in steps if s.side == "S" for r in replies_of(s.data)]
+    events: list[Event] = []
+    pos = 0
+    i = 0
+
+    def serve() -> None:
+        while True:
+            event = server.next_event()
+            if event is NEED_DATA:
+                return
+            events.append(event)  # type: ignore[arg-type]
+            if server.awaiting_reply:
+                server.send(answers.pop(0))
+
+    serve()
+    while pos < len(client_bytes):
+        size = cuts[i % len(cuts)]
+        i += 1
+        server.receive_data(client_bytes[pos : pos + size])
+        pos += size
+        serve()
+    assert _merge_chunks(events) == whole
+    assert server.data_to_send() == b"".join(s.data for s in steps if s.side == "S")
+
+
+@settings(max_examples=150)
+@given(st.binary(max_size=300), st.integers(1, 50))
+def test_arbitrary_bytes_to_the_server_raise_only_remote_errors(data: bytes, size: int) -> None:
+    server = SmtpServer(max_bad_commands=1000, max_command_length=64, max_auth_line_length=64)
+    server.next_event()
+    server.accept()
+    for start in range(0, len(data), size):
+        server.receive_data(data[start : start + size])
+        for _ in range(1000):
+            try:
+                event = server.next_event()
+            except RemoteProtocolError as exc:
+                if exc.fatal:
+                    return
+                server.send(exc.reply)  # type: ignore[arg-type]
+                continue
+            if event is NEED_DATA or server.should_close:
+                break
+            if server.awaiting_reply:
+                server.accept()
+        if server.should_close:
+            return
+
+
+@settings(max_examples=150)
+@given(st.binary(max_size=300), st.integers(1, 50))
+def test_arbitrary_bytes_to_the_client_raise_only_remote_errors(data: bytes, size: int) -> None:
+    client = SmtpClient()
+    client.send(Hello("EHLO", "x.example"))
+    client.send(MailFrom("a@b.c"))
+    try:
+        for start in range(0, len(data), size):
+            client.receive_data(data[start : start + size])
+            while client.next_event() is not NEED_DATA:
+                pass
+    except RemoteProtocolError:
+        pass
+
+
+bodies = st.lists(
+    st.one_of(st.binary(max_size=40), st.sampled_from([b".", b"\r\n.", b"\r\n", b"\n.\n", b"\r"])),
+    max_size=12,
+)
+
+
+def _transfer(events: list[Event], server: SmtpServer, client: SmtpClient) -> list[Event]:
+    """Run client and server against each other, accepting everything."""
+    got: list[Event] = []
+    for event in events:
+        client.send(event)
+    for _ in range(200):
+        out = client.data_to_send()
+        if out:
+            server.receive_data(out)
+        while True:
+            try:
+                event = server.next_event()
+            except RemoteProtocolError as exc:
+                server.send(exc.reply)  # type: ignore[arg-type]
+                continue
+            if event is NEED_DATA:
+                break
+            got.append(event)  # type: ignore[arg-type]
+            if server.awaiting_reply:
+                server.accept()
+        back = server.data_to_send()
+        if back:
+            client.receive_data(back)
+        while client.next_event() is not NEED_DATA:
+            pass
+        if not out and not back:
+            break
+    return got
+
+
+@given(bodies, st.booleans())
+def test_data_content_arrives_with_line_endings_normalised(parts: list[bytes], pipe: bool) -> None:
+    server = SmtpServer(max_text_line_length=None)
+    server.next_event()
+    server.accept()
+    client = SmtpClient(pipelining=pipe)
+    message = [Hello("EHLO", "c.example"), MailFrom("a@b.c"), RcptTo("d@e.f"), Data()]
+    message += [DataChunk(p) for p in parts] + [EndOfData(), Quit()]
+    got = _transfer(message, server, client)
+    body = b"".join(e.data for e in got if isinstance(e, DataChunk))
+    expected = re.sub(rb"\r\n|\r|\n", b"\r\n", b"".join(parts))
+    if expected and not expected.endswith(b"\r\n"):
+        expected += b"\r\n"
+    assert body == expected
+    assert [e.size for e in got if isinstance(e, MessageComplete)] == [len(expected)]
+    assert got[-1] == Quit()
+
+
+@given(bodies.map(b"".join), st.integers(1, 64))
+def test_bdat_content_arrives_unchanged(body: bytes, chunk: int) -> None:
+    server = SmtpServer()
+    server.next_event()
+    server.accept()
+    client = SmtpClient()
+    message: list[Event] = [Hello("EHLO", "c.example"), MailFrom("a@b.c"), RcptTo("d@e.f")]
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)]
+    for piece in pieces:
+        message += [Bdat(len(piece)), DataChunk(piece)]
+    message += [Bdat(0, last=True), Quit()]
+    got = _transfer(message, server, client)
+    assert b"".join(e.data for e in got if isinstance(e, DataChunk)) == body
+    assert [e.size for e in got if isinstance(e, MessageComplete)] == [len(body)]
+
+
+@given(st.text(max_size=20), params)
+def test_serializing_never_lets_bad_text_through(text: str, extra: dict[str, str | None]) -> None:
+    for event in (
+        MailFrom(text, extra),
+        RcptTo(text),
+        Verify(text),
+        Noop(text),
+        Hello("EHLO", text),
+    ):
+        try:
+            line = serialize_command(event)
+        except LocalProtocolError:
+            continue
+        assert line.count(b"\r") == 1 and line.count(b"\n") == 1
+        assert parse_command(line[:-2]) == event
