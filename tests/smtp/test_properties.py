@@ -48,7 +48,7 @@ domain = st.lists(label, min_size=1, max_size=3).map(".".join)
 literal = st.from_regex(r"\[[0-9]{1,3}(\.[0-9]{1,3}){3}\]", fullmatch=True)
 utf8_local = st.text("äöüßéñ" + "abc", min_size=1, max_size=6)
 mailbox = st.builds(
-    lambda l, d: f"{l}@{d}", st.one_of(dot_string, quoted), st.one_of(domain, literal)
+    lambda local, dom: f"{local}@{dom}", st.one_of(dot_string, quoted), st.one_of(domain, literal)
 )
 keyword = st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,8}", fullmatch=True)
 value = st.text(
@@ -64,7 +64,7 @@ commands = st.one_of(
     st.builds(MailFrom, st.one_of(st.just(""), mailbox), params),
     st.builds(
         MailFrom,
-        st.builds(lambda l, d: f"{l}@{d}", utf8_local, domain),
+        st.builds(lambda local, dom: f"{local}@{dom}", utf8_local, domain),
         st.just({"SMTPUTF8": None}),
     ),
     st.builds(RcptTo, st.one_of(mailbox, st.just("Postmaster")), params),
