@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mailproto.delivery import (
     AddressRecord,
+    CNAMERecord,
     Failure,
     MXRecord,
     PermanentFailure,
@@ -152,3 +153,32 @@ def test_planner_never_returns_a_host_at_or_below_ours(
     else:
         assert ours
         assert result.status == "5.4.6"
+
+
+junk = st.one_of(st.none(), st.integers(-5, 70000), st.text(max_size=30), st.just("."))
+junk_answer = st.lists(
+    st.one_of(
+        st.builds(MXRecord, junk, junk, junk),
+        st.builds(AddressRecord, junk, junk),
+        st.builds(CNAMERecord, junk, junk),
+    ),
+    max_size=8,
+)
+
+
+@given(st.lists(st.one_of(junk_answer, st.sampled_from(list(Failure))), min_size=1, max_size=20))
+def test_junk_answers_end_in_a_result(answers: list[object]) -> None:
+    planner = ResolutionPlanner("b.example", rng=random.Random(0))
+    feed = iter(answers)
+    while not planner.done:
+        queries = planner.next_queries()
+        assert queries
+        for query in queries:
+            if query not in planner.pending:
+                continue
+            answer = next(feed, Failure.NXDOMAIN)
+            if isinstance(answer, Failure):
+                planner.fail(query, answer)
+            else:
+                planner.answer(query, answer)  # type: ignore[arg-type]
+    assert isinstance(planner.result, Resolution | PermanentFailure | TemporaryFailure)

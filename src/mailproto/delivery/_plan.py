@@ -276,7 +276,11 @@ class ResolutionPlanner:
     def _on_records(self, query: Query, want: _Want, records: list[Record]) -> None:
         cnames: dict[str, str] = {}
         for record in records:
-            if isinstance(record, CNAMERecord) and isinstance(record.target, str):
+            if (
+                isinstance(record, CNAMERecord)
+                and isinstance(record.target, str)
+                and (record.name is None or isinstance(record.name, str))
+            ):
                 owner = query.name if record.name is None else _norm(record.name)
                 cnames.setdefault(owner, _norm(record.target))
         name = query.name
