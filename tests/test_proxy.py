@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import socket
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,12 +21,14 @@ from mailproto.proxy import (
     PP2_TYPE_AUTHORITY,
     PP2_TYPE_CRC32C,
     PP2_TYPE_NOOP,
+    PP2_TYPE_UNIQUE_ID,
     V2_SIGNATURE,
     ProxyInfo,
     crc32c,
     format_proxy_header,
     read_proxy_header,
 )
+from tests._programs import require_program
 
 
 def read(data: bytes) -> tuple[ProxyInfo | None, bytes]:
@@ -359,3 +365,104 @@ def test_arbitrary_bytes_after_a_prefix(prefix: bytes, data: bytes) -> None:
         read_proxy_header(buffer)
     except RemoteProtocolError as error:
         assert error.fatal
+
+
+# -- interop: headers written by curl (v1) and HAProxy (v2) -----------------------------------
+
+
+def _read_header_from(conn: socket.socket) -> tuple[ProxyInfo, ReceiveBuffer]:
+    buffer = ReceiveBuffer()
+    conn.settimeout(10)
+    while True:
+        data = conn.recv(4096)
+        assert data, "the peer closed before the PROXY header was complete"
+        buffer.feed(data)
+        info = read_proxy_header(buffer)
+        if info is not None:
+            return info, buffer
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("family", [socket.AF_INET, socket.AF_INET6])
+def test_curl_v1_header(family: socket.AddressFamily) -> None:
+    curl = require_program("curl")
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    try:
+        listener = socket.socket(family)
+        listener.bind((host, 0))
+    except OSError:  # pragma: no cover - a machine without IPv6 loopback
+        pytest.skip(f"no {host} loopback here")
+    with listener:
+        listener.listen()
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        url = f"http://{host}:{port}/" if family == socket.AF_INET else f"http://[{host}]:{port}/"
+        proc = subprocess.Popen(
+            [curl, "--haproxy-protocol", "-s", "-m", "10", url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            conn, peer = listener.accept()
+            with conn:
+                info, buffer = _read_header_from(conn)
+                assert info == ProxyInfo((host, peer[1]), (host, port), version=1)
+                while len(buffer) < 4:
+                    buffer.feed(conn.recv(4096))
+                assert buffer.read_some(4) == b"GET "  # the HTTP request follows, untouched
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.interop
+def test_haproxy_v2_header_with_crc32c_and_unique_id(tmp_path: Path) -> None:
+    haproxy = require_program("haproxy", "/usr/sbin/haproxy")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(10)
+        backend_port = listener.getsockname()[1]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            frontend_port = probe.getsockname()[1]
+        config = tmp_path / "haproxy.cfg"
+        config.write_text(
+            "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 10s\n"
+            "  timeout server 10s\n"
+            f"frontend fe\n  bind 127.0.0.1:{frontend_port}\n  unique-id-format conn-42\n"
+            "  default_backend be\n"
+            f"backend be\n  server s1 127.0.0.1:{backend_port} send-proxy-v2 "
+            "proxy-v2-options crc32c,unique-id\n"
+        )
+        proc = subprocess.Popen(
+            [haproxy, "-db", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            client = None
+            for _ in range(200):
+                try:
+                    client = socket.create_connection(("127.0.0.1", frontend_port), timeout=10)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            assert client is not None, "haproxy did not start listening"
+            with client:
+                client.sendall(b"EHLO client.example\r\n")
+                conn, _ = listener.accept()
+                with conn:
+                    info, buffer = _read_header_from(conn)
+                    assert info.version == 2
+                    assert info.source == client.getsockname()
+                    assert info.destination == ("127.0.0.1", frontend_port)
+                    kinds = [kind for kind, _ in info.tlvs]
+                    assert PP2_TYPE_CRC32C in kinds  # and it was verified while reading
+                    assert (PP2_TYPE_UNIQUE_ID, b"conn-42") in info.tlvs
+                    while len(buffer) < 21:
+                        buffer.feed(conn.recv(4096))
+                    assert buffer.read_line() == b"EHLO client.example"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
