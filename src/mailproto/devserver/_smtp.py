@@ -64,9 +64,9 @@ class LocalDelivery(Protocol):
     """Puts a message into local mailboxes; one outcome per mailbox, in order."""
 
     async def deliver(
-        self, sender: str, mailboxes: Sequence[str], data: bytes
+        self, sender: str, recipients: Sequence[tuple[str, str]], data: bytes
     ) -> list[DeliveryOutcome]:
-        """Deliver ``data`` into each of ``mailboxes``."""
+        """Deliver ``data`` to each ``(address, mailbox)`` of ``recipients``."""
         ...
 
 
@@ -85,12 +85,12 @@ class StoreDelivery:
         self.store = store
 
     async def deliver(
-        self, sender: str, mailboxes: Sequence[str], data: bytes
+        self, sender: str, recipients: Sequence[tuple[str, str]], data: bytes
     ) -> list[DeliveryOutcome]:
         """Store a copy of ``data`` in each mailbox (each write is durable before we answer)."""
         del sender
         outcomes = []
-        for mailbox in mailboxes:
+        for _, mailbox in recipients:
             try:
                 uid = await asyncio.to_thread(self.store.deliver, mailbox, data)
             except OSError as exc:
@@ -114,6 +114,9 @@ class SMTPService:
     :param auth_requires_tls: offer AUTH only after STARTTLS (``False`` for a local dev
         server, where TLS is usually not set up).
     :param wrap: called on each new connection (the demo records the conversation with it).
+    :param offer_auth: offer AUTH when there are users (an MX host does not).
+    :param note: called with ``(hostname, text)`` for each recipient's outcome (the demo's
+        transcript shows them).
     """
 
     def __init__(
@@ -128,8 +131,12 @@ class SMTPService:
         max_message_size: int = 25 * 1024 * 1024,
         auth_requires_tls: bool = False,
         wrap: Callable[[SmtpServer], Any] | None = None,
+        note: Callable[[str, str], None] | None = None,
+        offer_auth: bool = True,
     ) -> None:
         self.router = router
+        self.offer_auth = offer_auth
+        self.note = note
         self.local = local
         self.relay = relay
         self.hostname = hostname
@@ -144,7 +151,9 @@ class SMTPService:
     def make_connection(self) -> Any:
         """A new SMTP (or LMTP) server connection for one client."""
         users = self.router.users
-        authenticator: Authenticator | None = users.authenticator() if users else None
+        authenticator: Authenticator | None = (
+            users.authenticator() if users and self.offer_auth else None
+        )
         cls = LmtpServer if self.lmtp else SmtpServer
         conn = cls(
             hostname=self.hostname,
@@ -247,12 +256,12 @@ class _Session:
         data = b"".join(self.chunks)
         routes, self.routes, self.chunks = self.routes, [], []
         msgid = service._message_id()
-        local = [(i, r.mailbox) for i, (_, r) in enumerate(routes) if isinstance(r, Local)]
+        local = [(i, (a, r.mailbox)) for i, (a, r) in enumerate(routes) if isinstance(r, Local)]
         remote = [(i, addr) for i, (addr, r) in enumerate(routes) if isinstance(r, Remote)]
         outcomes: dict[int, DeliveryOutcome] = {}
         if local:
             delivered = await service.local.deliver(
-                event.reverse_path, [box for _, box in local], data
+                event.reverse_path, [pair for _, pair in local], data
             )
             for (index, _), outcome in zip(local, delivered, strict=True):
                 outcomes[index] = outcome
@@ -272,7 +281,13 @@ class _Session:
                 for index, _ in remote:
                     outcomes[index] = ok
         ordered = [outcomes[i] for i in range(len(routes))]
-        for (address, _), outcome in zip(routes, ordered, strict=True):
+        for (address, route), outcome in zip(routes, ordered, strict=True):
+            if service.note is not None:
+                how = "relay queue" if isinstance(route, Remote) else f"mailbox {route.mailbox}"
+                service.note(
+                    service.hostname,
+                    f"<{address}> -> {how}: {outcome.reply.code} {outcome.reply.text}",
+                )
             logger.info(
                 "message %s from=<%s> to=<%s> size=%d status=%d %s",
                 msgid,

@@ -99,14 +99,17 @@ class Transcript:
         """Return ``conn`` wrapped so that both directions are recorded under ``hop``."""
         return RecordingConnection(conn, self, hop)
 
-    def render(self, *, hops: bool = True) -> str:
+    def render(self, *, hops: bool = True, start: int = 0) -> str:
         """The transcript as text: a heading whenever the conversation changes, then its lines.
 
         Lines are indented and prefixed with ``C:``, ``S:`` or ``#`` for notes.
+
+        :param hops: print the headings.
+        :param start: leave out the first ``start`` lines (those shown already).
         """
         out: list[str] = []
         current: str | None = None
-        for line in self.lines:
+        for line in self.lines[start:]:
             if hops and line.hop != current:
                 current = line.hop
                 out.append(f"[{line.hop}]")
