@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -292,3 +293,31 @@ def test_bare_cr_in_original_returns_headers_only() -> None:
     original = ORIGINAL + b"a bare\rcarriage return\r\n"
     msg = Message.parse(build(original=original, ret=Ret.FULL))
     assert msg.parts[2].content_type == "text/rfc822-headers"
+
+
+def test_stdlib_email_reads_the_report() -> None:
+    # An independent reader: the standard library parses message/delivery-status into one
+    # header block per group of fields.
+    import email
+    import email.policy
+
+    recipients = [
+        rfc_example_recipient(),
+        RecipientStatus("c@d.example", Action.FAILED, "5.1.1", diagnostic="550 5.1.1 unknown"),
+    ]
+    data = build(recipients=recipients, ret=Ret.FULL)
+    parsed: Any = email.message_from_bytes(data, policy=email.policy.SMTP)
+    assert parsed.get_content_type() == "multipart/report"
+    assert parsed.get_param("report-type") == "delivery-status"
+    text, status, returned = parsed.get_payload()
+    assert text.get_content_type() == "text/plain"
+    assert status.get_content_type() == "message/delivery-status"
+    blocks = status.get_payload()
+    assert [b["Reporting-MTA"] for b in blocks[:1]] == ["dns; cs.utk.edu"]
+    assert [(b["Final-Recipient"], b["Action"], b["Status"]) for b in blocks[1:]] == [
+        ("rfc822;louisl@larry.slip.umd.edu", "failed", "4.0.0"),
+        ("rfc822;c@d.example", "failed", "5.1.1"),
+    ]
+    assert returned.get_content_type() == "message/rfc822"
+    assert returned.get_payload()[0]["Subject"] == "Re: MIME"
+    assert not parsed.defects
