@@ -188,6 +188,16 @@ class SmtpServer(BaseConnection):
         return self._pending is not None
 
     @property
+    def replies_owed(self) -> int:
+        """How many replies the application still owes (more than one only for an LMTP
+        message, which is answered once per accepted recipient)."""
+        return self._replies_owed if self._pending is not None else 0
+
+    def default_replies(self) -> list[Reply]:
+        """The replies :meth:`accept` would send: ``default_reply()`` once per reply owed."""
+        return [self.default_reply()] * self.replies_owed
+
+    @property
     def hello(self) -> Hello | None:
         """The client's EHLO/HELO/LHLO, once accepted."""
         return self._hello
