@@ -243,6 +243,11 @@ class ReceiveBuffer:
         self._consume(start + count)
         return chunk
 
+    def peek(self, count: int) -> bytes:
+        """Return up to ``count`` unread bytes without consuming them (for sniffing a header)."""
+        start = self._start
+        return bytes(self._data[start : start + count])
+
     def read_some(self, count: int) -> bytes:
         """Return up to ``count`` bytes that have arrived (``b""`` if none): for streaming."""
         start = self._start

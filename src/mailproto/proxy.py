@@ -97,16 +97,6 @@ def _error(message: str) -> RemoteProtocolError:
     return RemoteProtocolError(f"PROXY header: {message}", kind=ErrorKind.SYNTAX, fatal=True)
 
 
-def _peek(buffer: ReceiveBuffer, size: int) -> bytes:
-    """Up to ``size`` unread bytes, without consuming them.
-
-    ReceiveBuffer offers no public peek, and the header's version (and length) must be known
-    before anything is consumed, so this looks at its storage directly.
-    """
-    start = buffer._start
-    return bytes(buffer._data[start : start + size])
-
-
 def read_proxy_header(buffer: ReceiveBuffer) -> ProxyInfo | None:
     """Read a PROXY header (version 1 or 2) from the start of ``buffer``.
 
@@ -116,7 +106,7 @@ def read_proxy_header(buffer: ReceiveBuffer) -> ProxyInfo | None:
     :raises RemoteProtocolError: (fatal) the header is malformed, or the connection does not
         begin with a PROXY header at all; this is noticed as soon as the first bytes differ.
     """
-    head = _peek(buffer, V1_MAX_LENGTH)
+    head = buffer.peek(V1_MAX_LENGTH)
     if not head:
         return None
     if head[:1] == b"P":
