@@ -466,3 +466,11 @@ def test_misuse_raises_local_protocol_error() -> None:
 def test_bad_configuration(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         ResolutionPlanner("b.example", rng=random.Random(0), **kwargs)  # type: ignore[arg-type]
+
+
+def test_run_planner_answers_queries_handed_out_earlier() -> None:
+    planner = ResolutionPlanner("b.example", rng=random.Random(0))
+    assert planner.next_queries() == [Query("b.example", RType.MX)]
+    result = run_planner(planner, basic_zone())
+    assert isinstance(result, Resolution)
+    assert len(result.candidates) == 5

@@ -493,10 +493,12 @@ def run_planner(
     driver loop for a synchronous resolver; asynchronous callers answer the queries of
     :meth:`ResolutionPlanner.next_queries` concurrently instead.
 
+    Queries handed out before the call and still pending are answered too.
+
     :raises LocalProtocolError: the planner asked for nothing but is not done (a planner bug).
     """
     while planner.result is None:
-        queries = planner.next_queries()
+        queries = planner.next_queries() or list(planner.pending)
         if not queries:
             raise LocalProtocolError("the planner is waiting but asks for nothing")
         for query in queries:
