@@ -9,7 +9,7 @@ from ._pop3 import AnyPasswordAuthenticator, POP3Service
 from ._router import Local, Refuse, Remote, Route, Router
 from ._server import DevServer, ServerConfig
 from ._smtp import DeliveryOutcome, LocalDelivery, Relay, SMTPService, StoreDelivery
-from ._store import MaildirStore, MemoryStore, Store, StoredMessage, mailbox_dirname
+from ._store import Maildir, MaildirStore, MemoryStore, Store, StoredMessage, mailbox_dirname
 from ._transcript import RecordingConnection, Transcript, TranscriptLine
 from ._users import UserTable, parse_user_spec
 
@@ -28,6 +28,7 @@ __all__ = [
     "SMTPService",
     "ServerConfig",
     "StoreDelivery",
+    "Maildir",
     "MaildirStore",
     "MemoryStore",
     "RecordingConnection",

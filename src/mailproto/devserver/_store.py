@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 __all__ = [
+    "Maildir",
     "MaildirStore",
     "MemoryStore",
     "Store",
@@ -180,8 +181,6 @@ class MaildirStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._fsync = fsync
-        self._lock = threading.Lock()
-        self._counter = itertools.count(1)
         self._host = _hostname_for_maildir()
         self._clock = clock
         for box in self.root.iterdir():
@@ -205,41 +204,10 @@ class MaildirStore:
                 (path / sub).mkdir(parents=True, exist_ok=True)
         return path
 
-    def _unique_name(self) -> str:
-        now = self._clock()
-        seconds = int(now)
-        micros = int((now - seconds) * 1_000_000)
-        with self._lock:
-            count = next(self._counter)
-        return f"{seconds}.M{micros}P{os.getpid()}Q{count}.{self._host}"
-
     def deliver(self, mailbox: str, data: bytes) -> str:
         """Write ``data`` to ``tmp/``, sync it, and rename it into ``new/``; return the uid."""
         box = self._box(mailbox, create=True)
-        while True:
-            name = self._unique_name()
-            tmp_path = box / "tmp" / name
-            try:
-                fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # pragma: no cover - another process chose the same name
-                continue
-            break
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if self._fsync:
-                os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            tmp_path.unlink(missing_ok=True)
-            raise
-        os.close(fd)
-        os.rename(tmp_path, box / "new" / name)
-        if self._fsync:
-            _fsync_dir(box / "new")
-        return name
+        return _write_message(box, data, fsync=self._fsync, clock=self._clock, host=self._host)
 
     def _files(self, mailbox: str) -> dict[str, Path]:
         box = self._box(mailbox, create=False)
@@ -299,6 +267,82 @@ class MaildirStore:
             for entry in self.root.iterdir()
             if (entry / "new").is_dir() and (entry / "cur").is_dir()
         )
+
+
+_name_lock = threading.Lock()
+_name_counter = itertools.count(1)
+
+
+def _unique_name(clock: Callable[[], float], host: str) -> str:
+    now = clock()
+    seconds = int(now)
+    micros = int((now - seconds) * 1_000_000)
+    with _name_lock:
+        count = next(_name_counter)
+    return f"{seconds}.M{micros}P{os.getpid()}Q{count}.{host}"
+
+
+def _write_message(
+    box: Path, data: bytes, *, fsync: bool, clock: Callable[[], float], host: str
+) -> str:
+    """Write into ``box/tmp``, sync, rename into ``box/new``; return the file name."""
+    while True:
+        name = _unique_name(clock, host)
+        tmp_path = box / "tmp" / name
+        try:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # pragma: no cover - another process chose the same name
+            continue
+        break
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if fsync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp_path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.rename(tmp_path, box / "new" / name)
+    if fsync:
+        _fsync_dir(box / "new")
+    return name
+
+
+class Maildir:
+    """One Maildir directory (``tmp/``, ``new/``, ``cur/``), written as :class:`MaildirStore`
+    writes each of its mailboxes; ``mailproto fetch`` delivers into one.
+
+    :param path: the directory (created with its three subdirectories if missing).
+    :param fsync: sync each message and the directory before reporting it stored.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._clock = clock
+        self._host = _hostname_for_maildir()
+
+    def deliver(self, data: bytes) -> str:
+        """Store ``data`` in ``new/``; return its file name."""
+        return _write_message(
+            self.path, data, fsync=self._fsync, clock=self._clock, host=self._host
+        )
+
+    def names(self) -> list[str]:
+        """The file names in ``new/`` and ``cur/``."""
+        return sorted(entry.name for sub in ("new", "cur") for entry in os.scandir(self.path / sub))
 
 
 def _message_order(item: tuple[float, str, Path]) -> tuple[float, int, str]:
