@@ -103,3 +103,10 @@ class RawServer:
         tb: TracebackType | None,
     ) -> None:
         self._thread.join(TIMEOUT + 5)
+
+
+def raw_abandon(port: int, payload: bytes) -> bytes:
+    """Send ``payload``, read the first bytes of the answer, and close without reading the rest."""
+    with open_raw(port) as sock:
+        sock.sendall(payload)
+        return sock.recv(1000)

@@ -16,7 +16,15 @@ from mailproto.drivers.asyncio import AsyncChannel, AsyncServer, connect, serve
 from mailproto.errors import ErrorKind, RemoteProtocolError
 
 from ._lineproto import Command, LineClient, LineServer, Reply, answer
-from ._raw import RawServer, open_raw, raw_exchange, raw_starttls, read_until, read_until_eof
+from ._raw import (
+    RawServer,
+    open_raw,
+    raw_abandon,
+    raw_exchange,
+    raw_starttls,
+    read_until,
+    read_until_eof,
+)
 
 LIMIT = 20.0
 
@@ -326,10 +334,10 @@ def test_clean_shutdown_with_idle_connection() -> None:
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:
     async def main() -> tuple[list[Any], list[Any]]:
         record = Record()
-        server = await start(record, grace_period=1.0)
+        server = await start(record, grace_period=0.6)
         busy = await connect("127.0.0.1", server.port, LineClient())
         stuck = await connect("127.0.0.1", server.port, LineClient())
-        await busy.send(Command("SLOW", "0.3"))
+        await busy.send(Command("SLOW", "0.2"))
         await stuck.send(Command("HANG"))
         await asyncio.sleep(0.1)
         server.close()
@@ -378,6 +386,24 @@ def test_peer_disconnect_mid_line() -> None:
     [error] = record.errors
     assert isinstance(error, RemoteProtocolError)
     assert error.kind is ErrorKind.UNEXPECTED_EOF
+
+
+def test_peer_disconnect_during_a_large_write() -> None:
+    async def main() -> tuple[Record, bytes]:
+        record = Record()
+        async with await start(record) as server:
+            assert (
+                await asyncio.to_thread(raw_abandon, server.port, b"BIG 20000000\r\n")
+            ).startswith(b"OK xxx")
+            for _ in range(250):
+                if record.errors:
+                    break
+                await asyncio.sleep(0.02)
+            return record, await asyncio.to_thread(raw_exchange, server.port, b"QUIT\r\n")
+
+    record, after = run(main())
+    assert after == b"BYE see you\r\n"
+    assert [type(e) for e in record.errors] == [ConnectionResetError]
 
 
 def test_protocol_errors_answered_and_fatal_closes() -> None:

@@ -188,10 +188,10 @@ def test_clean_shutdown_with_idle_connection() -> None:
 
 
 def test_shutdown_lets_busy_handler_finish_then_forces_the_rest() -> None:
-    server = start(Record(), grace_period=1.0)
+    server = start(Record(), grace_period=0.6)
     busy = dial(server.port)
     stuck = dial(server.port)
-    busy.send(Command("SLOW", "0.3"))
+    busy.send(Command("SLOW", "0.2"))
     stuck.send(Command("HANG"))
     time.sleep(0.1)
     began = time.monotonic()
@@ -224,6 +224,19 @@ def test_peer_disconnect_mid_line() -> None:
     [error] = record.errors
     assert isinstance(error, RemoteProtocolError)
     assert error.kind is ErrorKind.UNEXPECTED_EOF
+
+
+def test_peer_disconnect_during_a_large_write() -> None:
+    record = Record()
+    with start(record) as server:
+        with open_raw(server.port) as sock:
+            sock.sendall(b"BIG 20000000\r\n")
+            sock.recv(1000)
+        assert record.done.wait(LIMIT)
+        after = raw_exchange(server.port, b"QUIT\r\n")
+    assert after == b"BYE see you\r\n"
+    [error] = record.errors
+    assert isinstance(error, ConnectionError)
 
 
 def test_protocol_errors_answered_and_fatal_closes() -> None:

@@ -17,7 +17,15 @@ from mailproto.drivers.trio import TrioChannel, TrioServer, connect, open_server
 from mailproto.errors import ErrorKind, RemoteProtocolError
 
 from ._lineproto import Command, LineClient, LineServer, Reply, answer
-from ._raw import RawServer, open_raw, raw_exchange, raw_starttls, read_until, read_until_eof
+from ._raw import (
+    RawServer,
+    open_raw,
+    raw_abandon,
+    raw_exchange,
+    raw_starttls,
+    read_until,
+    read_until_eof,
+)
 
 LIMIT = 20.0
 
@@ -251,10 +259,10 @@ def test_clean_shutdown_with_idle_connection() -> None:
 
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:
     async def main() -> tuple[list[Any], list[Any], float]:
-        async with start(Record(), grace_period=1.0) as server:
+        async with start(Record(), grace_period=0.6) as server:
             busy = await dial(server.port)
             stuck = await dial(server.port)
-            await busy.send(Command("SLOW", "0.3"))
+            await busy.send(Command("SLOW", "0.2"))
             await stuck.send(Command("HANG"))
             await trio.sleep(0.1)
             began = trio.current_time()
@@ -304,6 +312,23 @@ def test_peer_disconnect_mid_line() -> None:
     error = record.errors[0]
     assert isinstance(error, RemoteProtocolError)
     assert error.kind is ErrorKind.UNEXPECTED_EOF
+
+
+def test_peer_disconnect_during_a_large_write() -> None:
+    record = Record()
+
+    async def main() -> bytes:
+        async with start(record) as server:
+            assert (await in_thread(raw_abandon, server.port, b"BIG 20000000\r\n")).startswith(
+                b"OK xxx"
+            )
+            await record.done.wait()
+            result: bytes = await in_thread(raw_exchange, server.port, b"QUIT\r\n")
+            return result
+
+    assert run(main) == b"BYE see you\r\n"
+    [error] = record.errors
+    assert isinstance(error, ConnectionError)
 
 
 def test_protocol_errors_answered_and_fatal_closes() -> None:

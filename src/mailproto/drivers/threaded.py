@@ -315,7 +315,8 @@ class ThreadedServer:
         self._port: int = self._listener.getsockname()[1]
         self._signal = _ServerSignal()
         self._lock = threading.Lock()
-        self._workers: dict[threading.Thread, Channel | None] = {}
+        # Each handler thread and what to shut to stop it: its socket, then its channel.
+        self._workers: dict[threading.Thread, Channel | socket.socket] = {}
         self._closed = threading.Event()
         self._closing = False
         self._acceptor = threading.Thread(
@@ -353,7 +354,7 @@ class ThreadedServer:
                 sock.setblocking(True)
                 worker = threading.Thread(target=self._serve_one, args=(sock,), daemon=True)
                 with self._lock:
-                    self._workers[worker] = None
+                    self._workers[worker] = sock
                 worker.start()
 
     def _serve_one(self, sock: socket.socket) -> None:
@@ -409,9 +410,12 @@ class ThreadedServer:
             worker.join(max(deadline - time.monotonic(), 0))
         with self._lock:
             stragglers = [(w, c) for w, c in self._workers.items() if w.is_alive()]
-        for _, channel in stragglers:
-            if channel is not None:
-                channel._force_stop()
+        for _, target in stragglers:
+            if isinstance(target, Channel):
+                target._force_stop()
+            else:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(target, socket.SHUT_RDWR)
         for worker, _ in stragglers:
             worker.join(_FORCED_JOIN)
         self._signal.close()
