@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 
 from ._address import Address, Group
-from ._encoded_words import decode_encoded_words
+from ._encoded_words import decode_encoded_words_ex, decode_header_bytes
 
 __all__ = ["parse_address_list", "parse_address_list_ex", "flatten"]
 
 _TOK = re.compile(
     r"""
-    (?P<qs>"(?:[^"\\]|\\.)*"?)
+    (?P<ew>=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=)
+   |(?P<qs>"(?:[^"\\]|\\.)*"?)
    |(?P<dl>\[(?:[^\[\]\\]|\\.)*\]?)
    |(?P<ws>\s+)
    |(?P<sp>[<>,;:@])
@@ -35,6 +36,9 @@ _SIMPLE_NAMED = re.compile(
     r"<([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)>\s*\Z"
 )
 
+# Text the comma-splitting fast path cannot handle.
+_HARD = re.compile(r'["():;\\\[]')
+
 # Token kinds.
 _QS, _DL, _WS, _SP, _CM, _ATOM = "qs", "dl", "ws", "sp", "cm", "atom"
 
@@ -50,6 +54,8 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             pos += 1
             continue
         kind = m.lastgroup or _ATOM
+        if kind == "ew":
+            kind = _ATOM
         if kind == _CM:
             depth = 0
             end = n
@@ -74,23 +80,42 @@ def _qs_value(tok: str) -> str:
     return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
 
 
-def _phrase(toks: list[tuple[str, str]]) -> str:
-    """A display name from phrase tokens: words joined by single spaces, comments dropped."""
-    words: list[str] = []
+def _phrase(toks: list[tuple[str, str]], raw: bool) -> str:
+    """A display name from phrase tokens: words joined by one space where white space or a
+    comment separated them, comments dropped, encoded words decoded."""
+    out: list[str] = []
+    space = False
     for kind, text in toks:
+        if kind in (_WS, _CM):
+            space = True
+            continue
         if kind == _QS:
-            words.append(_qs_value(text))
+            word = _qs_value(text)
         elif kind in (_ATOM, _DL):
-            words.append(_QUOTED_PAIR.sub(r"\1", text) if "\\" in text else text)
-        elif kind == _SP and text not in "<>":
-            words.append(text)
-    name = " ".join(words)
-    if "=?" in name:
-        name = decode_encoded_words(name)
+            word = _QUOTED_PAIR.sub(r"\1", text) if "\\" in text else text
+        elif text not in "<>":
+            word = text
+        else:
+            continue
+        if space and out:
+            out.append(" ")
+        out.append(word)
+        space = False
+    name = "".join(out)
+    if raw or "=?" in name:
+        name = decode_encoded_words_ex(name, raw=raw)[0]
     return name
 
 
-def _addr_spec(toks: list[tuple[str, str]], problems: list[str]) -> tuple[str, str] | None:
+def _text(value: str, raw: bool) -> str:
+    if raw and not value.isascii():
+        return decode_header_bytes(value.encode("latin-1"))[0]
+    return value
+
+
+def _addr_spec(
+    toks: list[tuple[str, str]], problems: list[str], raw: bool
+) -> tuple[str, str] | None:
     """(local part, domain) from the tokens of an addr-spec, or None if there is nothing."""
     words = [(k, t) for k, t in toks if k not in (_WS, _CM)]
     if not words:
@@ -110,11 +135,12 @@ def _addr_spec(toks: list[tuple[str, str]], problems: list[str]) -> tuple[str, s
         problems.append(f"address with an empty domain: {local!r}")
     if any(k == _SP for k, _ in local_toks + domain_toks):
         problems.append("special characters inside an address")
-    return local, domain
+    return _text(local, raw), _text(domain, raw)
 
 
-def _mailbox(toks: list[tuple[str, str]], problems: list[str]) -> Address | None:
-    """One mailbox from its tokens (no top-level commas)."""
+def _mailboxes(toks: list[tuple[str, str]], problems: list[str], raw: bool) -> list[Address]:
+    """The mailbox of one list member (no top-level commas); a member made of several bare
+    addresses separated by white space (a missing comma) gives each of them."""
     lt = next((i for i, (k, t) in enumerate(toks) if k == _SP and t == "<"), -1)
     if lt >= 0:
         gt = next(
@@ -126,38 +152,99 @@ def _mailbox(toks: list[tuple[str, str]], problems: list[str]) -> Address | None
         inner = toks[lt + 1 : gt]
         # Obsolete route: "@a,@b:" before the addr-spec.
         colon = next((i for i, (k, t) in enumerate(inner) if k == _SP and t == ":"), -1)
-        if colon >= 0:
+        if colon >= 0 and next((t for k, t in inner if k not in (_WS, _CM)), "") == "@":
             inner = inner[colon + 1 :]
-        display = _phrase(toks[:lt])
+        display = _phrase(toks[:lt], raw)
+        if any(t == (_SP, "@") for t in toks[:lt]):
+            problems.append("'@' in a display name")
         if gt + 1 < len(toks) and any(k not in (_WS, _CM) for k, _ in toks[gt + 1 :]):
             problems.append("text after an angle address")
-        spec = _addr_spec(inner, problems)
+        spec = _addr_spec(inner, problems, raw)
         if spec is None:
             if not display:
-                return None
+                return []
             problems.append("empty angle address")
-            return Address(display, "", "")
-        return Address(display, spec[0], spec[1])
+            return [Address(display, "", "")]
+        return [Address(display, spec[0], spec[1])]
+    ats = sum(1 for t in toks if t == (_SP, "@"))
+    if ats > 1:
+        # "a@b c@d": split at white space between complete addresses.
+        pieces: list[list[tuple[str, str]]] = [[]]
+        for tok in toks:
+            if tok[0] in (_WS, _CM) and any(t == (_SP, "@") for t in pieces[-1]):
+                pieces.append([])
+            elif tok[0] not in (_WS, _CM):
+                pieces[-1].append(tok)
+        if len(pieces) > 1 and all(any(t == (_SP, "@") for t in p) for p in pieces if p):
+            problems.append("addresses not separated by commas")
+            out: list[Address] = []
+            for p in pieces:
+                spec = _addr_spec(p, problems, raw)
+                if spec is not None:
+                    out.append(Address("", spec[0], spec[1]))
+            return out
+    # "Big Bug bb@bug.com": words before a bare address are a display name without brackets.
+    at = next((i for i, t in enumerate(toks) if t == (_SP, "@")), -1)
+    if ats == 1 and at > 0:
+        before = [t for t in toks[:at] if t[0] != _CM]
+        while before and before[-1][0] == _WS:
+            before.pop()
+        ws = [i for i, t in enumerate(before) if t[0] == _WS]
+        if ws and all(t[0] in (_ATOM, _QS, _WS) and t[1] != "." for t in before):
+            last = ws[-1]
+            if not before[last - 1][1].endswith(".") and not before[last + 1][1].startswith("."):
+                problems.append("display name without angle brackets")
+                spec = _addr_spec(before[last + 1 :] + toks[at:], problems, raw)
+                if spec is not None:
+                    return [Address(_phrase(before[:last], raw), spec[0], spec[1])]
     # A bare addr-spec; a phrase without '@' is taken as a local part (with a problem).
-    spec = _addr_spec(toks, problems)
+    spec = _addr_spec(toks, problems, raw)
     if spec is None:
-        return None
-    return Address("", spec[0], spec[1])
+        return []
+    return [Address("", spec[0], spec[1])]
 
 
-def parse_address_list_ex(text: str) -> tuple[list[Address | Group], list[str]]:
-    """Like :func:`parse_address_list`, also returning the problems found."""
-    problems: list[str] = []
+def _simple_one(text: str, raw: bool) -> Address | None:
     m = _SIMPLE.match(text)
     if m is not None:
-        return [Address("", m.group(1), m.group(2))], problems
+        return Address("", _text(m.group(1), raw), _text(m.group(2), raw))
     m = _SIMPLE_NAMED.match(text)
     if m is not None:
         quoted, plain = m.group(1), m.group(2)
         name = quoted if quoted is not None else " ".join(plain.split())
-        if "=?" in name:
-            name = decode_encoded_words(name)
-        return [Address(name, m.group(3), m.group(4))], problems
+        if raw or "=?" in name:
+            name = decode_encoded_words_ex(name, raw=raw)[0]
+        return Address(name, _text(m.group(3), raw), _text(m.group(4), raw))
+    return None
+
+
+def _simple_list(text: str, raw: bool) -> list[Address | Group] | None:
+    """A list without quotes, comments or groups: split on commas, each member simple."""
+    out: list[Address | Group] = []
+    for piece in text.split(","):
+        if not piece.strip():
+            continue
+        box = _simple_one(piece, raw)
+        if box is None:
+            return None
+        out.append(box)
+    return out
+
+
+def parse_address_list_ex(text: str, raw: bool = False) -> tuple[list[Address | Group], list[str]]:
+    """Like :func:`parse_address_list`, also returning the problems found.
+
+    With ``raw``, ``text`` holds header bytes as latin-1 code points (so 8-bit bytes inside
+    encoded words are read in the word's charset, and others as UTF-8, else windows-1252).
+    """
+    problems: list[str] = []
+    one = _simple_one(text, raw)
+    if one is not None:
+        return [one], problems
+    if "," in text and not _HARD.search(text):
+        fast = _simple_list(text, raw)
+        if fast is not None:
+            return fast, problems
     toks = _tokenize(text)
     result: list[Address | Group] = []
     group_name: str | None = None
@@ -167,12 +254,11 @@ def parse_address_list_ex(text: str) -> tuple[list[Address | Group], list[str]]:
 
     def end_item() -> None:
         if item:
-            box = _mailbox(item, problems)
-            if box is not None:
-                if group_name is not None:
-                    members.append(box)
-                else:
-                    result.append(box)
+            boxes = _mailboxes(item, problems, raw)
+            if group_name is not None:
+                members.extend(boxes)
+            else:
+                result.extend(boxes)
             item.clear()
 
     for tok in toks:
@@ -191,7 +277,7 @@ def parse_address_list_ex(text: str) -> tuple[list[Address | Group], list[str]]:
                         problems.append("':' inside an address")
                         item.append(tok)
                         continue
-                    group_name = _phrase(item)
+                    group_name = _phrase(item, raw)
                     item.clear()
                     continue
                 if t == ";":

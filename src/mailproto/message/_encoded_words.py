@@ -135,7 +135,7 @@ _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
 def _b64(text: str) -> tuple[bytes, bool]:
-    raw = text.encode("ascii", "ignore")
+    raw = text.encode("latin-1", "ignore")
     clean = True
     stripped = raw.rstrip(b"=")
     if _B64_JUNK.search(stripped):
@@ -154,9 +154,19 @@ def _b64(text: str) -> tuple[bytes, bool]:
         return b"", False
 
 
-def _q(text: str) -> bytes:
-    data = text.encode("ascii", "surrogateescape") if text.isascii() else text.encode("utf-8")
+def _q(text: str, raw: bool) -> bytes:
+    data = text.encode("latin-1" if raw else "utf-8")
     return binascii.a2b_qp(data, header=True)
+
+
+def _plain(text: str, raw: bool, problems: list[str]) -> str:
+    """Text outside encoded words; in raw mode it holds bytes as latin-1 code points."""
+    if not raw or text.isascii():
+        return text
+    decoded, clean = decode_header_bytes(text.encode("latin-1"))
+    if not clean:
+        problems.append("8-bit text that is not UTF-8")
+    return decoded
 
 
 def decode_encoded_words(text: str) -> str:
@@ -173,11 +183,16 @@ def decode_encoded_words(text: str) -> str:
     return decode_encoded_words_ex(text)[0]
 
 
-def decode_encoded_words_ex(text: str) -> tuple[str, list[str]]:
-    """Like :func:`decode_encoded_words`, also returning descriptions of what was malformed."""
-    if "=?" not in text:
-        return text, []
+def decode_encoded_words_ex(text: str, raw: bool = False) -> tuple[str, list[str]]:
+    """Like :func:`decode_encoded_words`, also returning descriptions of what was malformed.
+
+    With ``raw``, ``text`` holds header bytes as latin-1 code points: 8-bit bytes inside an
+    encoded word are then read in the word's charset, and those outside as UTF-8 (else
+    windows-1252).
+    """
     problems: list[str] = []
+    if "=?" not in text:
+        return _plain(text, raw, problems), problems
     out: list[str] = []
     pos = 0
     # Pending run of adjacent encoded words in one charset: (charset, bytes).
@@ -208,7 +223,7 @@ def decode_encoded_words_ex(text: str) -> tuple[str, list[str]]:
             if between and not between[-1].isspace():
                 problems.append("encoded word not preceded by white space")
         if between:
-            out.append(between)
+            out.append(_plain(between, raw, problems))
         charset, enc, payload = m.group(1), m.group(2), m.group(3)
         charset = charset.split("*", 1)[0]
         if enc in "Bb":
@@ -218,7 +233,7 @@ def decode_encoded_words_ex(text: str) -> tuple[str, list[str]]:
         else:
             if " " in payload:
                 problems.append("white space inside an encoded word")
-            data = _q(payload)
+            data = _q(payload, raw)
         if run and charset.lower() != (run_charset or "").lower():
             flush()
         run_charset = charset
@@ -229,5 +244,5 @@ def decode_encoded_words_ex(text: str) -> tuple[str, list[str]]:
     rest = text[pos:]
     if rest and pos and not rest[0].isspace():
         problems.append("encoded word not followed by white space")
-    out.append(rest)
+    out.append(_plain(rest, raw, problems))
     return "".join(out), problems

@@ -17,7 +17,7 @@ from ._encoded_words import decode_encoded_words_ex, decode_header_bytes
 __all__ = ["Header", "Received", "parse_header_block", "parse_msg_ids", "parse_received"]
 
 # One line of a header block: a field with its continuation lines, or any other line.
-_LINE = re.compile(rb"([!-9;-~\x80-\xff]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?|[^\n]*\n?")
+_LINE = re.compile(rb"([!-9;-~]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?|[^\n]*\n?")
 _BLANK = re.compile(rb"\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _WSP_RUN = re.compile(r"[ \t\r\n]+")
@@ -75,15 +75,30 @@ class Header:
             ]
         return text
 
+    def latin1(self) -> str:
+        """The value unfolded and stripped, each byte as the code point of the same number (the
+        input of the structured parsers in their ``raw`` mode)."""
+        return (
+            _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n").decode("latin-1")
+        )
+
     @property
     def value(self) -> str:
         """The value decoded for display: unfolded, RFC 2047 words decoded, runs of line
         breaks inside a folded value kept as the white space that followed them."""
         if self._decoded is None:
-            text = self.unfolded
-            if "\r" in text or "\n" in text:
-                text = text.replace("\r", "").replace("\n", "")
-            decoded, problems = decode_encoded_words_ex(text)
+            data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
+            if b"\r" in data or b"\n" in data:
+                data = data.replace(b"\r", b"").replace(b"\n", b"")
+            if b"=?" not in data:
+                text, clean = decode_header_bytes(data)
+                if not clean:
+                    self._defects = [
+                        Defect(DefectKind.NON_ASCII_HEADER, self.offset, f"{self.name}: not UTF-8")
+                    ]
+                self._decoded = text
+                return text
+            decoded, problems = decode_encoded_words_ex(data.decode("latin-1"), raw=True)
             if problems:
                 defects = self._defects if self._defects is not None else []
                 defects.extend(
@@ -112,6 +127,9 @@ def parse_header_block(
     as in a MIME part written without headers.
     """
     defects: list[Defect] = []
+    if buf.startswith(b"\xef\xbb\xbf", start):
+        defects.append(Defect(DefectKind.MALFORMED_HEADER_LINE, start, "byte order mark"))
+        start += 3
     if buf.startswith(b"\n", start) or buf.startswith(b"\r\n", start):
         return [], start, buf.find(b"\n", start, end) + 1, defects
     m = _BLANK.search(buf, start, end)
@@ -121,37 +139,41 @@ def parse_header_block(
         hend = m.start() + 1
         body = m.end()
     headers: list[Header] = []
-    lines = [x for x in _LINE.finditer(buf, start, hend) if x.end() > x.start()]
-    n = len(lines)
-    i = 0
-    while i < n:
-        x = lines[i]
+    junk: re.Match[bytes] | None = None
+    first = True
+    for x in _LINE.finditer(buf, start, hend):
         name = x.group(1)
-        if name is not None:
-            headers.append(Header(buf, name.decode("latin-1"), x.start(), x.start(2), x.end()))
-            i += 1
+        if name is None:
+            if x.end() == x.start():
+                continue
+            if junk is not None:
+                break
+            junk = x
             continue
-        # Not a field. An mbox "From " line first, or junk between fields, is skipped.
-        if i + 1 < n and lines[i + 1].group(1) is not None:
-            first = buf.startswith(b"From ", x.start()) and i == 0
-            kind = (
-                DefectKind.FIRST_LINE_IS_CONTINUATION
-                if buf[x.start() : x.start() + 1] in (b" ", b"\t")
-                else DefectKind.MALFORMED_HEADER_LINE
-            )
-            detail = "mbox From_ line" if first else "line in the header is not a field"
-            defects.append(Defect(kind, x.start(), detail))
-            i += 1
-            continue
+        if junk is not None:
+            # A line that is not a field, followed by a field: skip it (an mbox "From " line
+            # first, or junk between fields).
+            js = junk.start()
+            if buf[js : js + 1] in (b" ", b"\t"):
+                kind, detail = DefectKind.FIRST_LINE_IS_CONTINUATION, "continuation of nothing"
+            elif first and buf.startswith(b"From ", js):
+                kind, detail = DefectKind.MALFORMED_HEADER_LINE, "mbox From_ line"
+            else:
+                kind, detail = DefectKind.MALFORMED_HEADER_LINE, "line in the header is not a field"
+            defects.append(Defect(kind, js, detail))
+            junk = None
+        first = False
+        headers.append(Header(buf, name.decode("latin-1"), x.start(), x.start(2), x.end()))
+    if junk is not None:
         # The body starts here, without the empty line that should separate it.
         defects.append(
             Defect(
                 DefectKind.MISSING_HEADER_BODY_SEPARATOR,
-                x.start(),
+                junk.start(),
                 "a line that is not a field ends the header block",
             )
         )
-        return headers, x.start(), x.start(), defects
+        return headers, junk.start(), junk.start(), defects
     return headers, hend, body, defects
 
 

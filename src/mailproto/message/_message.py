@@ -435,11 +435,17 @@ class Message(Part):
     # -- structured header fields -------------------------------------------------------------
 
     def address_list(self, name: str) -> list[Address | Group]:
-        """The addresses in every field called ``name``, groups kept as :class:`Group`."""
-        out: list[Address | Group] = []
-        for h in self._index.get(name.lower(), ()):
-            items, problems = parse_address_list_ex(h.unfolded)
-            out.extend(items)
+        """The addresses in the (first) field called ``name``, groups kept as :class:`Group`.
+
+        A repeated field (two Cc lines, which RFC 5322 forbids) is read as its first occurrence,
+        as other readers do.
+        """
+        lst = self._index.get(name.lower())
+        if not lst:
+            return []
+        h = lst[0]
+        out, problems = parse_address_list_ex(h.latin1(), raw=True)
+        if problems:
             for p in problems:
                 d = Defect(DefectKind.INVALID_ADDRESS, h.offset, f"{h.name}: {p}")
                 if d not in self._defects:
@@ -447,7 +453,7 @@ class Message(Part):
         return out
 
     def addresses(self, name: str) -> list[Address]:
-        """The mailboxes in every field called ``name``, with groups flattened."""
+        """The mailboxes in the field called ``name``, with groups flattened."""
         return flatten(self.address_list(name))
 
     @property
