@@ -276,7 +276,9 @@ class AsyncChannel(ChannelInfo):
     async def send(self, *events: Event) -> None:
         """Send each event (``conn.send``), write the bytes and wait until they drain.
 
-        Closes the channel afterwards if the connection says the conversation is over.
+        With no events it only writes what the connection queued by other means (a server's
+        ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
+        closed afterwards if the connection says the conversation is over.
         """
         await self._run(self._pump.send(events))
 

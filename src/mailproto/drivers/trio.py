@@ -187,7 +187,9 @@ class TrioChannel(ChannelInfo):
     async def send(self, *events: Event) -> None:
         """Send each event (``conn.send``) and write the bytes.
 
-        Closes the channel afterwards if the connection says the conversation is over.
+        With no events it only writes what the connection queued by other means (a server's
+        ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
+        closed afterwards if the connection says the conversation is over.
         """
         await self._run(self._pump.send(events))
 
