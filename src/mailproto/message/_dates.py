@@ -89,7 +89,12 @@ def parse_date(text: str) -> datetime | None:
         g = m.groups()
         ymd_hms = (int(g[0]), int(g[1]), int(g[2]), int(g[3]), int(g[4]), int(g[5] or 0))
         return _build(ymd_hms, offset or 0)
-    text = _COMMENT.sub(" ", text)
+    if ";" in text:  # a Received value: the date follows the last ";"
+        text = text.rpartition(";")[2]
+    while "(" in text:
+        text, n = _COMMENT.subn(" ", text)
+        if not n:
+            break
     tm = _TIME.search(text)
     if tm is None:
         return None
