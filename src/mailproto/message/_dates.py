@@ -30,6 +30,10 @@ _ZONES = {
     "mst": -420, "mdt": -360, "pst": -480, "pdt": -420, "akst": -540, "akdt": -480,
     "hst": -600,
 }  # fmt: skip
+_STANDARD = re.compile(
+    r"\s*(?:[A-Za-z]{3},?\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d\d):(\d\d)(?::(\d\d))?"
+    r"\s+([+-])(\d\d)(\d\d)\s*(?:\([^()]*\)\s*)?\Z"
+)
 _COMMENT = re.compile(r"\([^()]*\)")
 _ISO = re.compile(
     r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[Tt ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
@@ -77,6 +81,15 @@ def parse_date(text: str) -> datetime | None:
     """  # noqa: E501
     if len(text) > 200:
         text = text[:200]
+    m = _STANDARD.match(text)
+    if m is not None:
+        month = _MONTHS.get(m.group(2).lower(), 0)
+        if month:
+            g = m.groups()
+            off = _zone(g[6], g[7], g[8])
+            return _build(
+                (int(g[2]), month, int(g[0]), int(g[3]), int(g[4]), int(g[5] or 0)), off or 0
+            )
     m = _ISO.match(text)
     if m is not None:
         zone_text = m.group(7)

@@ -18,6 +18,9 @@ __all__ = ["Header", "Received", "parse_header_block", "parse_msg_ids", "parse_r
 
 # One line of a header block: a field with its continuation lines, or any other line.
 _LINE = re.compile(rb"([!-9;-~]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?|[^\n]*\n?")
+# The same, with the pieces as groups so findall gives their lengths: name, "[ \t]*:", value
+# (continuation lines and line ending included), or a whole other line.
+_FIELDS = re.compile(rb"([!-9;-~]+)([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*\n?)|([^\n]*\n?)")
 _BLANK = re.compile(rb"\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _WSP_RUN = re.compile(r"[ \t\r\n]+")
@@ -139,41 +142,42 @@ def parse_header_block(
         hend = m.start() + 1
         body = m.end()
     headers: list[Header] = []
-    junk: re.Match[bytes] | None = None
-    first = True
-    for x in _LINE.finditer(buf, start, hend):
-        name = x.group(1)
-        if name is None:
-            if x.end() == x.start():
-                continue
-            if junk is not None:
+    junk = -1
+    pos = start
+    for name, sep, value, other in _FIELDS.findall(buf, start, hend):
+        if not name:
+            if not other:
+                continue  # the empty match at the end
+            if junk >= 0:
                 break
-            junk = x
+            junk = pos
+            pos += len(other)
             continue
-        if junk is not None:
+        if junk >= 0:
             # A line that is not a field, followed by a field: skip it (an mbox "From " line
             # first, or junk between fields).
-            js = junk.start()
-            if buf[js : js + 1] in (b" ", b"\t"):
+            if buf[junk : junk + 1] in (b" ", b"\t"):
                 kind, detail = DefectKind.FIRST_LINE_IS_CONTINUATION, "continuation of nothing"
-            elif first and buf.startswith(b"From ", js):
+            elif not headers and buf.startswith(b"From ", junk):
                 kind, detail = DefectKind.MALFORMED_HEADER_LINE, "mbox From_ line"
             else:
                 kind, detail = DefectKind.MALFORMED_HEADER_LINE, "line in the header is not a field"
-            defects.append(Defect(kind, js, detail))
-            junk = None
-        first = False
-        headers.append(Header(buf, name.decode("latin-1"), x.start(), x.start(2), x.end()))
-    if junk is not None:
+            defects.append(Defect(kind, junk, detail))
+            junk = -1
+        vstart = pos + len(name) + len(sep)
+        end_ = vstart + len(value)
+        headers.append(Header(buf, name.decode("latin-1"), pos, vstart, end_))
+        pos = end_
+    if junk >= 0:
         # The body starts here, without the empty line that should separate it.
         defects.append(
             Defect(
                 DefectKind.MISSING_HEADER_BODY_SEPARATOR,
-                junk.start(),
+                junk,
                 "a line that is not a field ends the header block",
             )
         )
-        return headers, junk.start(), junk.start(), defects
+        return headers, junk, junk, defects
     return headers, hend, body, defects
 
 
