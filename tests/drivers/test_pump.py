@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailproto.connection import ConnectionClosed, StartTLS
 from mailproto.drivers._pump import (
@@ -22,7 +25,7 @@ from mailproto.drivers._pump import (
 )
 from mailproto.errors import RemoteProtocolError
 
-from ._lineproto import Command, LineClient, LineServer, Reply
+from ._lineproto import Command, LineClient, LineServer, Reply, answer
 
 
 def drive(step: Step, script: list[tuple[Any, Any]]) -> Any:
@@ -145,3 +148,73 @@ def test_importing_the_drivers_does_not_need_trio() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+def test_next_event_nowait_takes_buffered_events_and_defers_the_rest() -> None:
+    pump = Pump(LineClient(), idle_timeout=1.0)
+    drive(pump.send((Command("ECHO", "a"), Command("ECHO", "b"), Command("QUIT"))), [
+        (Write(b"ECHO a\r\nECHO b\r\nQUIT\r\n", 1.0), None),
+    ])  # fmt: skip
+    assert pump.next_event_nowait() is None  # nothing received yet
+    event = drive(pump.next_event(), [
+        (Read(READ_SIZE, 1.0, True), b"OK a\r\nOK b\r\nBYE see you\r\n"),
+    ])  # fmt: skip
+    assert event == Reply("OK", "a")
+    assert pump.next_event_nowait() == Reply("OK", "b")
+    # The last reply ends the conversation: it needs a close, so next_event must return it.
+    assert pump.next_event_nowait() is None
+    assert not pump.closed
+    event = drive(pump.next_event(), [
+        (ShutdownWrite(), True),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), b""),
+        (Close(), None),
+    ])  # fmt: skip
+    assert event == Reply("BYE", "see you")
+    assert pump.next_event_nowait() is None
+    assert drive(pump.next_event(), []) == ConnectionClosed()
+
+
+@settings(max_examples=60)
+@given(
+    args=st.lists(st.text(alphabet="abc xyz", max_size=12), max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=30),
+    nowait=st.booleans(),
+)
+def test_any_chunking_gives_the_same_replies(
+    args: list[str], cuts: list[int], nowait: bool
+) -> None:
+    """However the input is cut into reads, a server writes the same bytes and ends the same."""
+    data = b"".join(b"ECHO " + a.encode() + b"\r\n" for a in args) + b"QUIT\r\n"
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[i:j] for i, j in itertools.pairwise(bounds)]
+    pump = Pump(LineServer(), idle_timeout=1.0)
+    written: list[bytes] = []
+
+    def execute(step: Step) -> Any:
+        result: Any = None
+        while True:
+            try:
+                action = step.send(result)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(action, Read):
+                result = chunks.pop(0) if chunks else b""
+            elif isinstance(action, Write):
+                written.append(action.data)
+                result = None
+            elif isinstance(action, ShutdownWrite):
+                result = True
+            else:
+                result = None
+
+    events = []
+    while True:
+        event = (pump.next_event_nowait() if nowait else None) or execute(pump.next_event())
+        if event == ConnectionClosed():
+            break
+        events.append(event)
+        execute(pump.send((answer(event, tls=False),)))
+    assert events == [*(Command("ECHO", a) for a in args), Command("QUIT")]
+    expected = b"".join((b"OK " + a.encode() if a else b"OK") + b"\r\n" for a in args)
+    assert b"".join(written) == expected + b"BYE see you\r\n"
+    assert pump.closed

@@ -32,7 +32,15 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from ..connection import NEED_DATA, Connection, ConnectionClosed, Event, Role, StartTLS
+from ..connection import (
+    NEED_DATA,
+    Connection,
+    ConnectionClosed,
+    Event,
+    Role,
+    Sentinel,
+    StartTLS,
+)
 from ..errors import RemoteProtocolError
 
 __all__ = [
@@ -146,6 +154,7 @@ class Pump:
         self._eof = False  # the peer's end of stream was read
         self._idle = True  # between events: nothing received since the last one was returned
         self._line_complete = True  # the last bytes received ended a line
+        self._held: Event | None = None  # taken by next_event_nowait for next_event to finish
 
     @property
     def read_timeout(self) -> float | None:
@@ -169,10 +178,15 @@ class Pump:
         while True:
             if self.closed:
                 return ConnectionClosed()
-            if self._over():
+            held = self._held
+            if held is not None:
+                self._held = None
+                event: Event | Sentinel = held
+            elif self._over():
                 yield from self.close()
                 return ConnectionClosed()
-            event = conn.next_event()
+            else:
+                event = conn.next_event()
             if event is NEED_DATA:
                 yield from self._flush()
                 if self._over():
@@ -202,6 +216,26 @@ class Pump:
                 # that reply is returned, so nothing the caller sends next leaves in plaintext.
                 yield from self._settle_tls()
             return event
+
+    def next_event_nowait(self) -> Event | None:
+        """The next event, if the connection has one ready and returning it needs no I/O.
+
+        Returns ``None`` when the caller must run :meth:`next_event` instead (to read, upgrade
+        or close); an event taken from the connection for that reason is kept for it. A fast
+        path for pipelined input; :meth:`next_event` alone gives the same results.
+        """
+        if self.closed or self._held is not None or self._over():
+            return None
+        event = self.conn.next_event()
+        if event is NEED_DATA:
+            return None
+        if not isinstance(event, Event):  # pragma: no cover - a broken connection class
+            raise TypeError(f"next_event() returned {event!r}")
+        if isinstance(event, StartTLS | ConnectionClosed) or self._over() or self._tls_due():
+            self._held = event
+            return None
+        self._idle = self._line_complete
+        return event
 
     def send(self, events: tuple[Event, ...]) -> Generator[Action, Any, None]:
         """Queue each event on the connection, write the bytes, and drain.

@@ -181,6 +181,9 @@ class TrioChannel(ChannelInfo):
         :raises mailproto.errors.RemoteProtocolError: the peer sent something invalid.
         :raises ServerClosing: the server is shutting down while this connection was idle.
         """
+        ready = self._pump.next_event_nowait()
+        if ready is not None:
+            return ready
         event: Event = await self._run(self._pump.next_event())
         return event
 
