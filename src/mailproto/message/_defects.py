@@ -16,7 +16,7 @@ __all__ = ["Defect", "DefectKind"]
 class DefectKind(enum.Enum):
     """What class of problem a :class:`Defect` reports."""
 
-    #: A line in the header block is not a header field (no colon, bad name, mbox ``From `` line).
+    #: A line in the header block is not a header field (no colon, bad name, mbox "From" line).
     MALFORMED_HEADER_LINE = "malformed-header-line"
     #: The header block runs to the end of the data: there is no empty line and no body.
     MISSING_HEADER_BODY_SEPARATOR = "missing-header-body-separator"
