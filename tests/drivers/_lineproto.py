@@ -91,9 +91,9 @@ class LineServer(BaseConnection):
     def send(self, event: Event) -> None:
         if not isinstance(event, Reply):
             raise LocalProtocolError(f"a server sends replies, not {event!r}")
-        if not self._pending:
+        if not self._pending and event.status != "BYE":
             raise LocalProtocolError("no command to answer")
-        verb = self._pending.popleft()
+        verb = self._pending.popleft() if self._pending else "QUIT"  # BYE may come unasked
         self._write(_line(event.status, event.text))
         if verb == "STARTTLS" and event.status == "OK":
             self._begin_tls()
@@ -128,9 +128,9 @@ class LineClient(BaseConnection):
         if line is None:
             return NEED_DATA
         status, text = _decode(line)
-        if not self._pending:
+        if not self._pending and status != "BYE":
             raise RemoteProtocolError(f"unsolicited reply {line!r}")
-        verb = self._pending.popleft()
+        verb = self._pending.popleft() if self._pending else "QUIT"
         if verb == "STARTTLS" and status == "OK":
             self._begin_tls()
         if verb == "QUIT" or status == "BYE":

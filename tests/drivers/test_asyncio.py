@@ -44,11 +44,19 @@ class Record:
 
 
 def make_handler(
-    record: Record, answer_errors: bool = True
+    record: Record, answer_errors: bool = True, goodbye: bool = False
 ) -> Callable[[AsyncChannel], Awaitable[None]]:
     async def handler(channel: AsyncChannel) -> None:
         record.channels.append(channel)
         try:
+            if goodbye:
+                try:
+                    async for event in channel.events():
+                        assert isinstance(event, Command)
+                        await channel.send(answer(event, channel.tls))
+                except ServerClosing:
+                    await channel.send(Reply("BYE", "shutting down"))
+                return
             async for event in channel.events(answer_errors=answer_errors):
                 assert isinstance(event, Command)
                 if event.verb == "BOOM":
@@ -69,7 +77,7 @@ def make_handler(
 
 async def start(record: Record, **kwargs: Any) -> AsyncServer:
     factory = kwargs.pop("factory", LineServer)
-    handler = make_handler(record, kwargs.pop("answer_errors", True))
+    handler = make_handler(record, kwargs.pop("answer_errors", True), kwargs.pop("goodbye", False))
     return await serve(factory, handler, **kwargs)
 
 
@@ -329,6 +337,18 @@ def test_clean_shutdown_with_idle_connection() -> None:
     assert events == [Reply("OK", "still here"), ConnectionClosed()]
     assert elapsed < 5  # the idle connection was interrupted, not waited for
     assert [type(e) for e in record.errors] == [ServerClosing]
+
+
+def test_handler_can_say_goodbye_on_shutdown() -> None:
+    async def main() -> list[Any]:
+        server = await start(Record(), goodbye=True)
+        channel = await connect("127.0.0.1", server.port, LineClient())
+        events = await ask(channel, Command("ECHO", "x"))
+        server.close()
+        await server.wait_closed()
+        return [*events, await channel.next_event(), await channel.next_event()]
+
+    assert run(main()) == [Reply("OK", "x"), Reply("BYE", "shutting down"), ConnectionClosed()]
 
 
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:

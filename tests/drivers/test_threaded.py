@@ -30,9 +30,19 @@ class Record:
         self.done = threading.Event()
 
 
-def make_handler(record: Record, answer_errors: bool = True) -> Callable[[Channel], None]:
+def make_handler(
+    record: Record, answer_errors: bool = True, goodbye: bool = False
+) -> Callable[[Channel], None]:
     def handler(channel: Channel) -> None:
         try:
+            if goodbye:
+                try:
+                    for event in channel.events():
+                        assert isinstance(event, Command)
+                        channel.send(answer(event, channel.tls))
+                except ServerClosing:
+                    channel.send(Reply("BYE", "shutting down"))
+                return
             for event in channel.events(answer_errors=answer_errors):
                 assert isinstance(event, Command)
                 if event.verb == "BOOM":
@@ -57,7 +67,7 @@ def make_handler(record: Record, answer_errors: bool = True) -> Callable[[Channe
 
 def start(record: Record, **kwargs: Any) -> ThreadedServer:
     factory = kwargs.pop("factory", LineServer)
-    handler = make_handler(record, kwargs.pop("answer_errors", True))
+    handler = make_handler(record, kwargs.pop("answer_errors", True), kwargs.pop("goodbye", False))
     return serve(factory, handler, **kwargs)
 
 
@@ -185,6 +195,15 @@ def test_clean_shutdown_with_idle_connection() -> None:
     assert [type(e) for e in record.errors] == [ServerClosing]
     with pytest.raises(OSError):
         dial(server.port, connect_timeout=2)
+
+
+def test_handler_can_say_goodbye_on_shutdown() -> None:
+    server = start(Record(), goodbye=True)
+    channel = dial(server.port)
+    events = ask(channel, Command("ECHO", "x"))
+    server.close()
+    events += [channel.next_event(), channel.next_event()]
+    assert events == [Reply("OK", "x"), Reply("BYE", "shutting down"), ConnectionClosed()]
 
 
 def test_shutdown_lets_busy_handler_finish_then_forces_the_rest() -> None:

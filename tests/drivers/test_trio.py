@@ -46,10 +46,18 @@ class Record:
 
 
 def make_handler(
-    record: Record, answer_errors: bool = True
+    record: Record, answer_errors: bool = True, goodbye: bool = False
 ) -> Callable[[TrioChannel], Awaitable[None]]:
     async def handler(channel: TrioChannel) -> None:
         try:
+            if goodbye:
+                try:
+                    async for event in channel.events():
+                        assert isinstance(event, Command)
+                        await channel.send(answer(event, channel.tls))
+                except ServerClosing:
+                    await channel.send(Reply("BYE", "shutting down"))
+                return
             async for event in channel.events(answer_errors=answer_errors):
                 assert isinstance(event, Command)
                 if event.verb == "BOOM":
@@ -71,7 +79,7 @@ def make_handler(
 
 def start(record: Record, **kwargs: Any) -> Any:
     factory = kwargs.pop("factory", LineServer)
-    handler = make_handler(record, kwargs.pop("answer_errors", True))
+    handler = make_handler(record, kwargs.pop("answer_errors", True), kwargs.pop("goodbye", False))
     return open_server(factory, handler, **kwargs)
 
 
@@ -255,6 +263,18 @@ def test_clean_shutdown_with_idle_connection() -> None:
     assert events == [Reply("OK", "still here"), ConnectionClosed()]
     assert elapsed < 5  # the idle connection was interrupted, not waited for
     assert [type(e) for e in record.errors] == [ServerClosing]
+
+
+def test_handler_can_say_goodbye_on_shutdown() -> None:
+    async def main() -> list[Any]:
+        async with start(Record(), goodbye=True) as server:
+            channel = await dial(server.port)
+            events = await ask(channel, Command("ECHO", "x"))
+            server.close()
+            await server.wait_closed()
+            return [*events, await channel.next_event(), await channel.next_event()]
+
+    assert run(main) == [Reply("OK", "x"), Reply("BYE", "shutting down"), ConnectionClosed()]
 
 
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:
