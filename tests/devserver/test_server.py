@@ -282,3 +282,43 @@ def test_shutdown_keeps_every_accepted_message() -> None:
                 assert stored == [b"Subject: slow\r\n\r\nthe rest\r\n"]
             else:
                 assert stored == []
+
+
+def test_bdat_chunks() -> None:
+    import socket
+
+    with running(ServerConfig()) as (server, _):
+        with socket.create_connection(("127.0.0.1", server.smtp_port), timeout=TIMEOUT) as sock:
+            part1, part2 = MESSAGE[:40], MESSAGE[40:]
+            sock.sendall(
+                b"EHLO x\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<bea@b.example>\r\n"
+                + b"BDAT %d\r\n" % len(part1)
+                + part1
+                + b"BDAT %d LAST\r\n" % len(part2)
+                + part2
+                + b"QUIT\r\n"
+            )
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        replies = [line[:3] for line in received.split(b"\r\n") if line[3:4] == b" "]
+        assert replies == [b"220", b"250", b"250", b"250", b"250", b"250", b"221"]
+        uid = server.store.messages("bea@b.example")[0].uid
+        assert server.store.read("bea@b.example", uid) == MESSAGE
+
+
+def test_serve_command_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from mailproto.__main__ import main
+
+    assert main(["serve", "--relay"]) == 2
+    assert "--relay needs" in capsys.readouterr().err
+    assert main(["serve", "--tls-cert=/nonexistent.pem", "--tls-key=/nonexistent.pem"]) == 2
+    assert "mailproto serve:" in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", f"--smtp-port={port}", "--pop3-port=0"]) == 1
+    assert "mailproto serve:" in capsys.readouterr().err

@@ -5,7 +5,9 @@ the user table (:class:`UserTable`) and the transcript recorder (:class:`Transcr
 demo uses to show every hop of a message's journey.
 """
 
+from ._lmtp import LmtpDelivery
 from ._pop3 import AnyPasswordAuthenticator, POP3Service
+from ._relay import DEV_RETRY_POLICY, RelayQueue, RelayResult, dns_lookup
 from ._router import Local, Refuse, Remote, Route, Router
 from ._server import DevServer, ServerConfig
 from ._smtp import DeliveryOutcome, LocalDelivery, Relay, SMTPService, StoreDelivery
@@ -14,6 +16,11 @@ from ._transcript import RecordingConnection, Transcript, TranscriptLine
 from ._users import UserTable, parse_user_spec
 
 __all__ = [
+    "DEV_RETRY_POLICY",
+    "LmtpDelivery",
+    "RelayQueue",
+    "RelayResult",
+    "dns_lookup",
     "AnyPasswordAuthenticator",
     "DeliveryOutcome",
     "DevServer",

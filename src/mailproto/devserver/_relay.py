@@ -14,13 +14,15 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import os
 import random
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..delivery import (
@@ -118,9 +120,89 @@ class _Job:
     recipients: list[str]
     data: bytes
     queued_at: datetime
+    params: dict[str, str | None] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
     due: datetime | None = None
     results: list[RelayResult] = field(default_factory=list)
+
+
+#: The MAIL parameters passed on to the next hop when it offers the extension.
+_FORWARDED = {"BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8"}
+
+
+class _Spool:
+    """Queued messages on disk, so that a restart does not lose what was acknowledged.
+
+    Each message is two files: ``<id>.eml`` (the bytes) and ``<id>.json`` (the envelope),
+    each written to a temporary name, synced and renamed; the JSON file is written last, so a
+    message without one was never acknowledged and is removed.
+    """
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = path
+        self.fsync = fsync
+        path.mkdir(parents=True, exist_ok=True)
+
+    def _write(self, name: str, data: bytes) -> None:
+        tmp = self.path / f".{name}.tmp"
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if self.fsync:
+                os.fsync(handle.fileno())
+        os.replace(tmp, self.path / name)
+
+    def _sync_dir(self) -> None:
+        if self.fsync:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def save(self, job: _Job, *, data: bool = True) -> None:
+        if data:
+            self._write(f"{job.id}.eml", job.data)
+        envelope = {
+            "sender": job.sender,
+            "recipients": job.recipients,
+            "queued_at": job.queued_at.isoformat(),
+            "params": job.params,
+        }
+        self._write(f"{job.id}.json", json.dumps(envelope).encode())
+        self._sync_dir()
+
+    def remove(self, job: _Job) -> None:
+        for suffix in (".json", ".eml"):
+            (self.path / f"{job.id}{suffix}").unlink(missing_ok=True)
+        self._sync_dir()
+
+    def load(self) -> list[_Job]:
+        jobs = []
+        for meta in sorted(self.path.glob("*.json")):
+            job_id = meta.name.removesuffix(".json")
+            try:
+                envelope = json.loads(meta.read_text("utf-8"))
+                data = (self.path / f"{job_id}.eml").read_bytes()
+                jobs.append(
+                    _Job(
+                        job_id,
+                        str(envelope["sender"]),
+                        [str(r) for r in envelope["recipients"]],
+                        data,
+                        datetime.fromisoformat(envelope["queued_at"]),
+                        dict(envelope.get("params") or {}),
+                    )
+                )
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                logger.error("relay spool: cannot read %s: %s", meta.name, exc)
+        known = {job.id for job in jobs}
+        for leftover in self.path.glob("*.eml"):
+            if leftover.name.removesuffix(".eml") not in known:
+                leftover.unlink(missing_ok=True)
+        for leftover in self.path.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        return jobs
 
 
 class _Deferred(Exception):
@@ -156,6 +238,9 @@ class RelayQueue:
     :param idle_timeout: seconds to wait for each reply.
     :param clock: the current time.
     :param rng: orders MX hosts of equal preference.
+    :param spool: a directory where queued messages are kept until they are delivered or
+        bounced (``None``: in memory only); messages found there are queued again at start.
+    :param fsync: sync spool files to disk.
     """
 
     def __init__(
@@ -175,6 +260,8 @@ class RelayQueue:
         idle_timeout: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        spool: str | os.PathLike[str] | None = None,
+        fsync: bool = True,
     ) -> None:
         if lookup is None and smarthost is None:
             raise ValueError("a relay needs a DNS lookup or a smarthost")
@@ -201,18 +288,39 @@ class RelayQueue:
         self._stopping = False
         #: Every message finished (delivered or bounced), with its per-recipient results.
         self.finished: list[tuple[str, list[RelayResult]]] = []
+        self._spool = None if spool is None else _Spool(Path(spool), fsync=fsync)
+        if self._spool is not None:
+            self._jobs = self._spool.load()
+            if self._jobs:
+                self._idle.clear()
+                logger.info("relay queue: %d message(s) found in the spool", len(self._jobs))
 
     # -- the Relay interface --------------------------------------------------------------------
 
-    async def submit(self, sender: str, recipients: Sequence[str], data: bytes) -> str:
-        """Queue a message for ``recipients``; return its queue id."""
+    async def submit(
+        self,
+        sender: str,
+        recipients: Sequence[str],
+        data: bytes,
+        mail_params: Mapping[str, str | None] | None = None,
+    ) -> str:
+        """Queue a message for ``recipients`` (durably, with a spool); return its queue id.
+
+        :param mail_params: the MAIL parameters it came with; ``BODY`` and ``SMTPUTF8`` are
+            passed on to servers that offer them.
+        """
+        queued_at = self.clock()
+        params = {key: value for key, value in (mail_params or {}).items() if key in _FORWARDED}
         job = _Job(
-            f"R{os.getpid()}.{next(self._ids)}",
+            f"R{queued_at.strftime('%Y%m%d%H%M%S')}.{os.getpid()}.{next(self._ids)}",
             sender,
             list(recipients),
             bytes(data),
-            self.clock(),
+            queued_at,
+            params,
         )
+        if self._spool is not None:
+            await asyncio.to_thread(self._spool.save, job)
         self._jobs.append(job)
         self._idle.clear()
         self._wake.set()
@@ -235,8 +343,11 @@ class RelayQueue:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
             except TimeoutError:
                 self._task.cancel()
+        where = "kept in the spool" if self._spool is not None else "lost: no spool"
         for job in self._jobs:
-            logger.warning("relay queue: %s to %s not delivered yet", job.id, job.recipients)
+            logger.warning(
+                "relay queue: %s to %s not delivered yet (%s)", job.id, job.recipients, where
+            )
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until no message is queued or due for a retry (the demo waits for the relay)."""
@@ -250,6 +361,14 @@ class RelayQueue:
     def stopping(self) -> bool:
         """Whether :meth:`stop` has been called."""
         return self._stopping
+
+    def retry_now(self) -> None:
+        """Make every waiting message due at once (for operators and tests)."""
+        for job in self._jobs:
+            job.due = None
+        if self._jobs:
+            self._idle.clear()
+        self._wake.set()
 
     @property
     def queued(self) -> int:
@@ -332,6 +451,10 @@ class RelayQueue:
         if not pending:
             self._jobs.remove(job)
             self.finished.append((job.id, job.results))
+            if self._spool is not None:
+                await asyncio.to_thread(self._spool.remove, job)
+        elif self._spool is not None:
+            await asyncio.to_thread(self._spool.save, job, data=False)
 
     async def _bounce(self, job: _Job, failed: list[RelayResult], give_up: GiveUp | None) -> None:
         if not job.sender:
@@ -487,7 +610,8 @@ class RelayQueue:
                 reply = await self._reply(channel)
                 if not reply.is_positive:
                     raise _Deferred(_failure(reply), f"EHLO refused: {reply.code}")
-        await channel.send(MailFrom(job.sender))
+        params = {key: value for key, value in job.params.items() if conn.supports(_FORWARDED[key])}
+        await channel.send(MailFrom(job.sender, params))
         reply = await self._reply(channel)
         if not reply.is_positive:
             if reply.is_permanent:

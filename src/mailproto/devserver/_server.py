@@ -8,6 +8,7 @@ import signal
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..drivers import asyncio as driver
@@ -114,6 +115,8 @@ class DevServer:
                 smarthost=config.smarthost,
                 lookup=None if config.smarthost else dns_lookup,
                 bounce=self._bounce,
+                spool=Path(config.maildir) / ".relay-queue" if config.maildir else None,
+                fsync=config.fsync,
             )
         self.relay = relay
         self.smtp = SMTPService(

@@ -14,7 +14,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,7 +73,13 @@ class LocalDelivery(Protocol):
 class Relay(Protocol):
     """Takes responsibility for a message to other domains (queues it; delivers later)."""
 
-    async def submit(self, sender: str, recipients: Sequence[str], data: bytes) -> str:
+    async def submit(
+        self,
+        sender: str,
+        recipients: Sequence[str],
+        data: bytes,
+        mail_params: Mapping[str, str | None] | None = None,
+    ) -> str:
         """Queue the message; return its queue id. Raise :class:`OSError` if it cannot."""
         ...
 
@@ -270,7 +276,9 @@ class _Session:
             try:
                 if relay is None:  # pragma: no cover - refused at RCPT
                     raise OSError("relaying is not enabled")
-                queued = await relay.submit(event.reverse_path, [a for _, a in remote], data)
+                queued = await relay.submit(
+                    event.reverse_path, [a for _, a in remote], data, event.mail_params
+                )
             except OSError as exc:
                 logger.error("could not queue message %s: %s", msgid, exc)
                 failed = DeliveryOutcome(Reply(451, ("could not queue",), "4.3.0"))
