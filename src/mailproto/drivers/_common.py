@@ -6,7 +6,7 @@ import logging
 import ssl
 from typing import Any, Final, Protocol
 
-from ..connection import Connection
+from ..connection import Connection, StartTLS
 from ..errors import RemoteProtocolError
 from ._pump import Pump
 
@@ -98,7 +98,7 @@ class ChannelInfo:
         return obj.getpeercert() if obj is not None else None
 
     @property
-    def last_starttls(self) -> Any:
+    def last_starttls(self) -> StartTLS | None:
         """The :class:`~mailproto.connection.StartTLS` event of the last upgrade, or ``None``.
 
         Its ``discarded`` attribute holds the plaintext the peer pipelined after the command
