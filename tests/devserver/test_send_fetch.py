@@ -157,3 +157,58 @@ def test_fetch_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         )
     assert status == 1
     assert "-ERR" in capsys.readouterr().err
+
+
+def test_send_and_fetch_over_starttls(tmp_path: Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    config = ServerConfig(
+        users=[("bea", "pw")],
+        tls_cert=str(tmp_path / "server.pem"),
+        tls_key=str(tmp_path / "server.pem"),
+    )
+    tls = ["--starttls", f"--cafile={tmp_path / 'ca.pem'}"]
+    with running(config) as (server, _):
+        sent = main(
+            [
+                "send",
+                f"--server=localhost:{server.smtp_port}",
+                "--from=a@a.example",
+                "--to=bea@b.example",
+                "--body=over TLS",
+                "--user=bea",
+                "--password=pw",
+                *tls,
+            ]
+        )
+        assert sent == 0
+        fetched = main(
+            [
+                "fetch",
+                f"--server=localhost:{server.pop3_port}",
+                f"--maildir={tmp_path / 'Mail'}",
+                "--user=bea",
+                "--password=pw",
+                *tls,
+            ]
+        )
+        assert fetched == 0
+        # Without the CA the certificate is not trusted, and nothing is sent.
+        assert (
+            main(
+                [
+                    "send",
+                    f"--server=localhost:{server.smtp_port}",
+                    "--from=a@a.example",
+                    "--to=bea@b.example",
+                    "--starttls",
+                ]
+            )
+            == 1
+        )
+        assert len(server.store.messages("bea")) == 1
+    [saved] = list((tmp_path / "Mail" / "new").iterdir())
+    assert b"over TLS" in saved.read_bytes()
