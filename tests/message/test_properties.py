@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from mailproto.message import (
     Message,
+    body_structure,
     decode_encoded_words,
+    envelope,
+    imap_serialize,
     parse_address_list,
     parse_content_type,
     parse_date,
@@ -42,6 +45,8 @@ def touch_everything(msg: Message) -> None:
         assert isinstance(part.decoded(), bytes)
         assert isinstance(part.text(), str)
     msg.summary()
+    assert imap_serialize(envelope(msg)).startswith(b"(")
+    assert imap_serialize(body_structure(msg)).startswith(b"(")
     for d in msg.defects:
         assert 0 <= d.offset <= max(len(msg.to_bytes()), d.offset)
 

@@ -53,6 +53,7 @@ from ._encode import (
 from ._encoded_words import decode_encoded_words, lookup_charset
 from ._fold import MAX_LINE, SOFT_LINE, fold_header
 from ._headers import Header, Received, parse_msg_ids, parse_received
+from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize
 from ._message import Message, Part, Priority
 from ._mime import parse_content_type
 from ._summary import MessageSummary
@@ -76,6 +77,12 @@ __all__ = [
     "parse_date",
     "parse_msg_ids",
     "parse_received",
+    # IMAP.
+    "Bodies",
+    "ImapValue",
+    "body_structure",
+    "envelope",
+    "imap_serialize",
     # Writing.
     "MAX_LINE",
     "SOFT_LINE",
