@@ -354,7 +354,7 @@ def test_handler_can_say_goodbye_on_shutdown() -> None:
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:
     async def main() -> tuple[list[Any], list[Any]]:
         record = Record()
-        server = await start(record, grace_period=0.6)
+        server = await start(record, grace_period=1.5)
         busy = await connect("127.0.0.1", server.port, LineClient())
         stuck = await connect("127.0.0.1", server.port, LineClient())
         await busy.send(Command("SLOW", "0.2"))

@@ -207,7 +207,7 @@ def test_handler_can_say_goodbye_on_shutdown() -> None:
 
 
 def test_shutdown_lets_busy_handler_finish_then_forces_the_rest() -> None:
-    server = start(Record(), grace_period=0.6)
+    server = start(Record(), grace_period=1.5)
     busy = dial(server.port)
     stuck = dial(server.port)
     busy.send(Command("SLOW", "0.2"))

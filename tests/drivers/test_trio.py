@@ -279,7 +279,7 @@ def test_handler_can_say_goodbye_on_shutdown() -> None:
 
 def test_shutdown_lets_busy_handler_finish_then_cancels() -> None:
     async def main() -> tuple[list[Any], list[Any], float]:
-        async with start(Record(), grace_period=0.6) as server:
+        async with start(Record(), grace_period=1.5) as server:
             busy = await dial(server.port)
             stuck = await dial(server.port)
             await busy.send(Command("SLOW", "0.2"))
