@@ -272,7 +272,8 @@ def report_memory(quick: bool) -> None:
         peak = _peak_memory(fn)
         print(
             f"peak memory, parse + decode a {mb:.0f} MB message ({size // 1_000_000} MB "
-            f"attachment), {name}: {peak / 1e6:.1f} MB = {peak / len(raw):.2f}x the message"
+            f"attachment), {name}: {peak / 1e6:.1f} MB allocated beyond the message "
+            f"= {peak / len(raw):.2f}x its size"
         )
 
 
