@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._programs import require_program
+from .._programs import require_program
 
 pytestmark = pytest.mark.interop
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from typing import TextIO
@@ -40,6 +41,7 @@ async def run_demo(names: list[str], *, quiet: bool, out: TextIO) -> bool:
             elapsed = time.monotonic() - started
             if not quiet:
                 out.write(f"=== Scene {number}: {scene.title} [{scene.name}] ===\n")
+                out.write(f"{scene.description}\n\n")
                 out.write(transcript.render(start=shown))
             mark = "ok  " if good else "FAIL"
             out.write(f"[{mark}] {scene.name}: {summary} ({elapsed:.2f}s)\n")
@@ -56,7 +58,12 @@ def main(args: argparse.Namespace) -> int:
     from ..demo._scenes import SCENES
 
     names = [args.scene] if args.scene else [scene.name for scene in SCENES]
-    ok = asyncio.run(run_demo(names, quiet=args.quiet, out=sys.stdout))
+    try:
+        ok = asyncio.run(run_demo(names, quiet=args.quiet, out=sys.stdout))
+    except BrokenPipeError:
+        # The reader went away (``mailproto demo | head``): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     if not ok:
         print("mailproto demo: some scenes failed", file=sys.stderr)
     return 0 if ok else 1

@@ -53,6 +53,11 @@ class Scene:
     title: str
     run: Callable[[World], Awaitable[Outcome]]
 
+    @property
+    def description(self) -> str:
+        """What the scene shows, in a sentence (the scene function's docstring)."""
+        return " ".join((self.run.__doc__ or "").split())
+
 
 def _letter(to: str, subject: str, text: str, *, sender: str = "ana@a.example") -> bytes:
     names = {"ana@a.example": "Ana", "amy@a.example": "Amy", "bea@b.example": "Bea"}
