@@ -121,3 +121,24 @@ def test_structured_parsers_never_raise(text: str) -> None:
     parse_date(text)
     decode_encoded_words(text)
     parse_content_type(text)
+
+
+@given(st.lists(_line, max_size=30), st.binary(max_size=20), st.binary(max_size=20))
+def test_a_message_inside_a_larger_buffer_reads_the_same(
+    lines: list[bytes], prefix: bytes, suffix: bytes
+) -> None:
+    """Parts are offsets into one buffer: a message framed inside a larger one (as an attached
+    message is) reads exactly as the same bytes on their own."""
+    raw = b"\r\n".join(lines)
+    alone = Message.parse(raw)
+    framed = Message(prefix + raw + suffix, len(prefix), len(prefix) + len(raw))
+    assert framed.to_bytes() == raw
+    assert [(h.name, h.value) for h in framed.headers] == [(h.name, h.value) for h in alone.headers]
+    a_parts, f_parts = list(alone.walk()), list(framed.walk())
+    assert [p.content_type for p in a_parts] == [p.content_type for p in f_parts]
+    for a, f in zip(a_parts, f_parts, strict=True):
+        assert a.to_bytes() == f.to_bytes()
+        assert a.decoded() == f.decoded()
+    assert [(d.kind, d.offset) for d in alone.defects] == [
+        (d.kind, d.offset - len(prefix)) for d in framed.defects
+    ]
