@@ -72,6 +72,11 @@ def test_a_ten_megabyte_line(server: Served) -> None:
     assert answer.endswith(
         b"\r\n500 5.5.2 Line too long\r\n221 2.0.0 localhost closing connection\r\n"
     )
+    # POP3 refuses it too, and goes on.
+    answer = raw_session(server.pop3_port, b"A" * (10 * 1024 * 1024) + b"\r\nQUIT\r\n")
+    assert answer.startswith(b"+OK ")
+    assert b"\r\n-ERR " in answer
+    assert answer.splitlines()[-1].startswith(b"+OK ")  # and QUIT was still answered
     # The same inside DATA: the message is refused, never stored.
     before = len(server.stored("bea"))
     transaction = (

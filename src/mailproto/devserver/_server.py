@@ -69,6 +69,14 @@ class ServerConfig:
             raise ValueError("--smarthost needs --relay")
         if self.relay and not self.users:
             raise ValueError("--relay needs at least one --user: only authenticated clients relay")
+        if self.relay and self.smarthost is None:
+            try:
+                import dns.resolver  # noqa: F401
+            except ImportError:
+                raise ValueError(
+                    "--relay looks up MX records with dnspython (pip install dnspython); "
+                    "install it or give --smarthost"
+                ) from None
 
     def tls_context(self) -> ssl.SSLContext | None:
         """The server TLS context, or ``None`` when no certificate was given."""
