@@ -196,7 +196,7 @@ def compose_message(args: argparse.Namespace) -> bytes:
         data = _read(args.raw)
         # SMTP wants CRLF line endings; a file written on Unix has LF.
         return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    from ..message._compose import Attachment, compose
+    from ..message import Attachment, compose
 
     text = args.body
     if args.body_file:

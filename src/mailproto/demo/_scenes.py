@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..drivers import asyncio as driver
-from ..message._compose import compose
+from ..message import compose
 from ..pop3 import (
     Apop,
     Greeting,
