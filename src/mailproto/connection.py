@@ -107,6 +107,15 @@ class Connection(Protocol):
         """Seconds a driver should wait for the peer in the current state (``None``: no advice)."""
         ...
 
+    @property
+    def tls_pending(self) -> bool:
+        """``True`` while a :class:`StartTLS` event waits to be returned by ``next_event``.
+
+        A driver checks it after ``send`` to upgrade the transport before anything else is
+        written or read.
+        """
+        ...
+
     def receive_data(self, data: bytes) -> None:
         """Add bytes received from the peer; ``b""`` means the peer closed its side."""
         ...
@@ -172,6 +181,10 @@ class BaseConnection:
     @property
     def read_timeout(self) -> float | None:
         return None
+
+    @property
+    def tls_pending(self) -> bool:
+        return self._tls_pending is not None
 
     def receive_data(self, data: bytes) -> None:
         if self._awaiting_tls:

@@ -315,11 +315,7 @@ class Pump:
 
     def _tls_due(self) -> bool:
         """Whether the connection has a StartTLS event waiting to be collected."""
-        due = getattr(self.conn, "tls_pending", None)
-        if due is None:
-            # BaseConnection keeps it in an attribute of its own until it offers a property.
-            due = getattr(self.conn, "_tls_pending", None) is not None
-        return bool(due)
+        return self.conn.tls_pending
 
     def _settle_tls(self) -> Generator[Action, Any, None]:
         event = self.conn.next_event()
