@@ -322,3 +322,16 @@ def test_serve_command_errors(capsys: pytest.CaptureFixture[str]) -> None:
         port = busy.getsockname()[1]
         assert main(["serve", f"--smtp-port={port}", "--pop3-port=0"]) == 1
     assert "mailproto serve:" in capsys.readouterr().err
+
+
+def test_one_copy_per_mailbox() -> None:
+    config = ServerConfig(users=[("bea", "pw")], domains=["b.example", "c.example"])
+    with (
+        running(config) as (server, _),
+        smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=TIMEOUT) as smtp,
+    ):
+        refused = smtp.sendmail(
+            "a@a.example", ["bea@b.example", "BEA@c.example", "bea@b.example"], MESSAGE
+        )
+        assert refused == {}
+        assert len(server.store.messages("bea")) == 1

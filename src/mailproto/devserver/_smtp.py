@@ -93,18 +93,23 @@ class StoreDelivery:
     async def deliver(
         self, sender: str, recipients: Sequence[tuple[str, str]], data: bytes
     ) -> list[DeliveryOutcome]:
-        """Store a copy of ``data`` in each mailbox (each write is durable before we answer)."""
+        """Store a copy of ``data`` in each mailbox (each write is durable before we answer).
+
+        Two recipients that share a mailbox get one copy between them.
+        """
         del sender
-        outcomes = []
+        done: dict[str, DeliveryOutcome] = {}
         for _, mailbox in recipients:
+            if mailbox in done:
+                continue
             try:
                 uid = await asyncio.to_thread(self.store.deliver, mailbox, data)
             except OSError as exc:
                 logger.error("could not store a message for %s: %s", mailbox, exc)
-                outcomes.append(DeliveryOutcome(Reply(451, ("could not store",), "4.3.0")))
+                done[mailbox] = DeliveryOutcome(Reply(451, ("could not store",), "4.3.0"))
             else:
-                outcomes.append(DeliveryOutcome(Reply(250, (f"stored as {uid}",), "2.0.0"), uid))
-        return outcomes
+                done[mailbox] = DeliveryOutcome(Reply(250, (f"stored as {uid}",), "2.0.0"), uid)
+        return [done[mailbox] for _, mailbox in recipients]
 
 
 class SMTPService:
