@@ -130,10 +130,10 @@ def parse_header_block(
     as in a MIME part written without headers.
     """
     defects: list[Defect] = []
-    if buf.startswith(b"\xef\xbb\xbf", start):
+    if buf.startswith(b"\xef\xbb\xbf", start, end):
         defects.append(Defect(DefectKind.MALFORMED_HEADER_LINE, start, "byte order mark"))
         start += 3
-    if buf.startswith(b"\n", start) or buf.startswith(b"\r\n", start):
+    if buf.startswith(b"\n", start, end) or buf.startswith(b"\r\n", start, end):
         return [], start, buf.find(b"\n", start, end) + 1, defects
     m = _BLANK.search(buf, start, end)
     if m is None:
