@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from mailproto import NEED_DATA, RemoteProtocolError
+from mailproto import NEED_DATA, ConnectionClosed, RemoteProtocolError
 from mailproto.connection import Event
 from mailproto.pop3 import (
     Err,
@@ -95,6 +95,8 @@ def client_events(client: POP3Client, data: bytes) -> list[Event]:
             return events
         assert isinstance(event, Event)
         events.append(event)
+        if isinstance(event, ConnectionClosed):
+            return events
 
 
 def merge_data(events: list[Event]) -> list[Event]:

@@ -124,6 +124,8 @@ class POP3Client(BaseConnection):
         self._held: deque[Command] = deque()
         self._held_lines: deque[bytes] = deque()
         self._answered = 0  # answers completed so far
+        self._barrier: Command | None = None  # STLS, AUTH or QUIT awaiting its answer
+        self._logins = 0  # PASS, APOP and AUTH commands awaiting their answers
         self._listing: _Listing | None = None
         self._in_message = False
         self._challenge_pending = False
@@ -184,6 +186,10 @@ class POP3Client(BaseConnection):
             raise LocalProtocolError(f"a client sends commands, not {event!r}")
         self._check(event)
         line = serialize_command(event)
+        if isinstance(event, _BARRIERS):
+            self._barrier = event
+        if isinstance(event, _LOGINS):
+            self._logins += 1
         if self._sent and not self.pipelining:
             self._held.append(event)
             self._held_lines.append(line)
@@ -194,27 +200,25 @@ class POP3Client(BaseConnection):
     def _check(self, command: Command) -> None:
         if self._state is State.GREETING:
             raise LocalProtocolError("wait for the server's greeting before sending commands")
-        pending = [*self._sent, *self._held]
-        for earlier in pending:
-            if isinstance(earlier, _BARRIERS):
-                name = type(earlier).__name__.upper()
-                raise LocalProtocolError(f"nothing may be sent until {name} is answered")
+        if self._barrier is not None:
+            name = type(self._barrier).__name__.upper()
+            raise LocalProtocolError(f"nothing may be sent until {name} is answered")
         state = self._state
         if allowed(state, command):
             return
-        if (
-            state is State.AUTHORIZATION
-            and any(isinstance(c, _LOGINS) for c in pending)
-            and allowed(State.TRANSACTION, command)
-        ):
+        if state is State.AUTHORIZATION and self._logins and allowed(State.TRANSACTION, command):
             return  # pipelined after a login that has not been answered yet
         name = type(command).__name__.upper()
         raise LocalProtocolError(f"{name} is not allowed in the {state.value} state")
 
     def _finish(self) -> None:
         """The answer to the oldest command is complete: write the next held one."""
-        self._sent.popleft()
+        done = self._sent.popleft()
         self._answered += 1
+        if done is self._barrier:
+            self._barrier = None
+        if isinstance(done, _LOGINS):
+            self._logins -= 1
         if self._held and not self._sent:
             self._sent.append(self._held.popleft())
             self._write(self._held_lines.popleft())
