@@ -47,6 +47,11 @@ def main(args: argparse.Namespace) -> int:
         if server.pop3_port is not None:
             print(f"POP3 listening on {config.host}:{server.pop3_port}", flush=True)
         print(f"storing in {store}; {mode}; Ctrl-C stops", flush=True)
+        print(
+            f"try: mailproto send --server {config.host}:{server.smtp_port} "
+            "--from me@example.com --to you@example.com --body hello",
+            flush=True,
+        )
         await server.serve_until_signalled()
 
     try:
@@ -54,4 +59,6 @@ def main(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mailproto serve: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # where signal handlers cannot be installed (Windows)
+        return 0
     return 0
