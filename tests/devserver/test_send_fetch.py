@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import mailbox
 from pathlib import Path
 
@@ -212,3 +213,24 @@ def test_send_and_fetch_over_starttls(tmp_path: Path) -> None:
         assert len(server.store.messages("bea")) == 1
     [saved] = list((tmp_path / "Mail" / "new").iterdir())
     assert b"over TLS" in saved.read_bytes()
+
+
+def test_send_with_display_names_and_non_ascii() -> None:
+    with running(ServerConfig()) as (server, _):
+        status = main(
+            [
+                "send",
+                f"--server=127.0.0.1:{server.smtp_port}",
+                "--from=Jos\u00e9 <jose@a.example>",
+                "--to=Bea <bea@b.example>",
+                "--subject=Gr\u00fc\u00dfe aus K\u00f6ln",
+                "--body=Sch\u00f6ne Gr\u00fc\u00dfe \u2713",
+            ]
+        )
+        assert status == 0
+        [stored] = server.store.messages("bea@b.example")
+        data = server.store.read("bea@b.example", stored.uid)
+    assert data.isascii()
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert parsed["Subject"] == "Gr\u00fc\u00dfe aus K\u00f6ln"
+    assert parsed.get_content().strip() == "Sch\u00f6ne Gr\u00fc\u00dfe \u2713"  # type: ignore[attr-defined]

@@ -190,12 +190,17 @@ def _read(path: str) -> bytes:
     return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
 
 
-def compose_message(args: argparse.Namespace) -> bytes:
-    """The message the ``send`` arguments describe (or the ``--raw`` file)."""
+def compose_message(args: argparse.Namespace) -> tuple[bytes, str, list[str]]:
+    """The message the ``send`` arguments describe (or the ``--raw`` file), with its envelope.
+
+    Returns ``(data, envelope sender, envelope recipients)``: for a composed message the
+    addresses are taken from ``--from`` and ``--to`` (which may carry display names).
+    """
     if args.raw:
         data = _read(args.raw)
         # SMTP wants CRLF line endings; a file written on Unix has LF.
-        return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        return data, args.sender, list(args.to)
     from ..message import Attachment, compose
 
     text = args.body
@@ -213,14 +218,16 @@ def compose_message(args: argparse.Namespace) -> bytes:
         now=datetime.now(UTC),
         allow_utf8=False,
     )
-    return message.data
+    return message.data, message.envelope_sender, list(message.envelope_recipients)
 
 
 def main(args: argparse.Namespace) -> int:
     """Compose and submit; exit 0 if every recipient was accepted."""
+    from ..errors import ProtocolError
+
     try:
-        data = compose_message(args)
-    except (OSError, ValueError) as exc:
+        data, sender, recipients = compose_message(args)
+    except (OSError, ValueError, ProtocolError) as exc:
         print(f"mailproto send: {exc}", file=sys.stderr)
         return 2
     password = args.password if args.password is not None else os.environ.get("MAILPROTO_PASSWORD")
@@ -231,8 +238,8 @@ def main(args: argparse.Namespace) -> int:
             submit(
                 host,
                 port,
-                args.sender,
-                args.to,
+                sender,
+                recipients,
                 data,
                 user=args.user,
                 password=password,
