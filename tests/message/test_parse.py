@@ -335,3 +335,17 @@ def test_summary_of_html_only_message() -> None:
     assert len(summary.preview) <= 21
     assert summary.has_attachments is False
     assert summary.date is None
+
+
+def test_text_after_a_delimiter_is_ignored_but_a_longer_boundary_is_not_a_delimiter() -> None:
+    # RFC 2046 section 5.1.1: the boundary need only start the line; "--b-1" is another boundary.
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b ignored text\r\nContent-Type: multipart/mixed; boundary=b-1\r\n\r\n"
+        b"--b-1\r\n\r\ninner\r\n--b-1--\r\n"
+        b"--b--  trailing\r\nepilogue"
+    )
+    msg = Message.parse(raw)
+    (outer,) = msg.parts
+    assert [p.decoded() for p in outer.parts] == [b"inner"]
+    assert msg.epilogue == b"epilogue"

@@ -167,7 +167,9 @@ def find_boundaries(
             k = j + 2 if closing else j
             nl = buf.find(b"\n", k, end)
             line_end = end if nl == -1 else nl + 1
-            if closing or not buf[k:line_end].strip(b" \t\r\n"):
+            # After the boundary: "--", the end of the line, or white space and text that RFC
+            # 2046 says to ignore; any other character makes it a longer, different boundary.
+            if closing or buf[k : min(k + 1, end)] in (b" ", b"\t", b"\r", b"\n", b""):
                 # The line break before the delimiter belongs to the delimiter.
                 before = i
                 if i > start:
