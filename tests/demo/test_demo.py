@@ -94,3 +94,10 @@ def test_the_command_exits_zero() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("[ok  ]") == len(SCENES)
     assert "[FAIL]" not in result.stdout
+
+
+def test_the_command_line_knows_every_scene() -> None:
+    from mailproto.demo._scenes import SCENES as PLAYED
+
+    assert tuple(scene.name for scene in PLAYED) == SCENES
+    assert all(scene.description for scene in PLAYED)
