@@ -350,7 +350,11 @@ class RelayQueue:
             )
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until no message is queued or due for a retry (the demo waits for the relay)."""
+        """Wait until the queue is empty: every message delivered or bounced (the demo waits so).
+
+        A message waiting for a retry keeps it from being empty; :class:`TimeoutError` after
+        ``timeout`` seconds.
+        """
         async with asyncio.timeout(timeout):
             await self._idle.wait()
 
