@@ -70,6 +70,13 @@ from ._events import (
 )
 from ._server import POP3Server
 from ._state import State
+from ._sync import (
+    DownloadedMessage,
+    DownloadError,
+    MailboxDownload,
+    download_async,
+    download_blocking,
+)
 
 __all__ = [
     "Apop",
@@ -82,11 +89,14 @@ __all__ = [
     "Capability",
     "Command",
     "Dele",
+    "DownloadError",
+    "DownloadedMessage",
     "Err",
     "Greeting",
     "Lang",
     "LangListing",
     "List",
+    "MailboxDownload",
     "Maildrop",
     "MessageData",
     "MessageEnd",
@@ -117,4 +127,6 @@ __all__ = [
     "User",
     "Utf8",
     "apop_digest",
+    "download_async",
+    "download_blocking",
 ]
