@@ -72,11 +72,15 @@ class Header:
         further: the input of the structured parsers (addresses, dates, parameters)."""
         data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
         text, clean = decode_header_bytes(data)
-        if not clean and self._defects is None:
-            self._defects = [
-                Defect(DefectKind.NON_ASCII_HEADER, self.offset, f"{self.name}: not UTF-8")
-            ]
+        if not clean:
+            self._add(Defect(DefectKind.NON_ASCII_HEADER, self.offset, f"{self.name}: not UTF-8"))
         return text
+
+    def _add(self, defect: Defect) -> None:
+        if self._defects is None:
+            self._defects = [defect]
+        elif defect not in self._defects:
+            self._defects.append(defect)
 
     def latin1(self) -> str:
         """The value unfolded and stripped, each byte as the code point of the same number (the
@@ -96,19 +100,19 @@ class Header:
             if b"=?" not in data:
                 text, clean = decode_header_bytes(data)
                 if not clean:
-                    self._defects = [
+                    self._add(
                         Defect(DefectKind.NON_ASCII_HEADER, self.offset, f"{self.name}: not UTF-8")
-                    ]
+                    )
                 self._decoded = text
                 return text
             decoded, problems = decode_encoded_words_ex(data.decode("latin-1"), raw=True)
-            if problems:
-                defects = self._defects if self._defects is not None else []
-                defects.extend(
-                    Defect(DefectKind.INVALID_ENCODED_WORD, self.offset, f"{self.name}: {p}")
-                    for p in problems
+            for p in problems:
+                kind = (
+                    DefectKind.NON_ASCII_HEADER
+                    if p.startswith("8-bit")
+                    else DefectKind.INVALID_ENCODED_WORD
                 )
-                self._defects = defects
+                self._add(Defect(kind, self.offset, f"{self.name}: {p}"))
             self._decoded = decoded
         return self._decoded
 

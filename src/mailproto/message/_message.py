@@ -374,14 +374,17 @@ class Part:
         disp = self.disposition
         return disp == "attachment" or (disp != "inline" and self.filename is not None)
 
-    @property
-    def defects(self) -> list[Defect]:
-        """The problems found in this part's own header block and body (not its children's);
-        header values are decoded to find theirs."""
+    def _own_defects(self) -> list[Defect]:
         out = list(self._defects)
         for h in self._headers:
             out.extend(h.defects)
         return out
+
+    @property
+    def defects(self) -> list[Defect]:
+        """The problems found in this part's own header block and body (not its children's);
+        header values are decoded to find theirs."""
+        return self._own_defects()
 
 
 def _find_body(part: Part, want: str) -> Part | None:
@@ -577,7 +580,7 @@ class Message(Part):
         """
         out: list[Defect] = []
         for part in self.walk():
-            out.extend(Part.defects.fget(part))  # type: ignore[attr-defined]
+            out.extend(part._own_defects())
         out.sort(key=lambda d: d.offset)
         return out
 
