@@ -126,7 +126,7 @@ def test_fetch_into_maildir_once(tmp_path: Path, login: str) -> None:
     assert len((tmp_path / "Mail" / ".mailproto-uids").read_text().splitlines()) == 2
 
 
-def test_fetch_into_mbox_with_user_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fetch_into_mbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with running(ServerConfig()) as (server, _):
         server.store.deliver("bea@b.example", b"Subject: s\r\n\r\nFrom the start\r\nok\r\n")
         box = tmp_path / "inbox.mbox"

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 __all__ = ["FetchResult", "MboxWriter", "UidState", "fetch", "main"]
 
@@ -84,12 +83,10 @@ class FetchResult:
     """What one run of :func:`fetch` did.
 
     :param fetched: messages downloaded and saved now.
-    :param skipped: messages on the server that had been downloaded before.
-    :param deleted: messages deleted on the server.
+    :param deleted: messages deleted on the server (``--delete``).
     """
 
     fetched: int
-    skipped: int
     deleted: int
 
 
@@ -113,33 +110,23 @@ async def fetch(
 ) -> FetchResult:
     """Download the messages of ``user``'s maildrop that ``state`` has not seen.
 
+    The POP3 work is :class:`mailproto.pop3.MailboxDownload`'s; this function connects,
+    upgrades with STLS when asked, and stores each message before remembering its UID.
+
     :param save: stores one message durably (called before its UID is remembered).
     :raises FetchError: the server refused something the download needs.
     """
     from ..drivers import asyncio as driver
     from ..pop3 import (
-        Apop,
-        Auth,
-        AuthChallenge,
-        AuthResponse,
-        Capa,
-        Capabilities,
-        Dele,
-        Err,
+        DownloadError,
         Greeting,
-        MessageData,
-        MessageEnd,
+        MailboxDownload,
         Ok,
-        Pass,
         POP3Client,
-        Quit,
-        Retr,
         Stls,
-        Uidl,
-        UidListing,
-        User,
+        download_async,
     )
-    from ..sasl import Secret, client_mechanism
+    from ._send import _is_loopback
 
     conn = POP3Client()
     channel = await driver.connect(
@@ -151,84 +138,41 @@ async def fetch(
         connect_timeout=timeout,
         idle_timeout=timeout,
     )
-
-    async def answer() -> Any:
-        event = await channel.next_event()
-        if isinstance(event, Err):
-            raise FetchError(f"the server said -ERR {event.text}")
-        return event
-
     try:
-        greeting = await answer()
+        greeting = await channel.next_event()
         if not isinstance(greeting, Greeting):
-            raise FetchError(f"unexpected greeting {greeting!r}")
-        await channel.send(Capa())
-        capabilities: dict[str, tuple[str, ...]] = {}
-        try:
-            caps = await answer()
-            if isinstance(caps, Capabilities):
-                capabilities = {c.name.upper(): c.args for c in caps.capabilities}
-        except FetchError:
-            pass  # CAPA is optional (RFC 2449)
+            raise FetchError(f"the server refused the connection: {greeting!r}")
         if stls is not None:
-            if "STLS" not in capabilities:
-                raise FetchError("the server does not offer STLS")
             await channel.send(Stls())
-            await answer()
-            await channel.send(Capa())
-            caps = await answer()
-            if isinstance(caps, Capabilities):
-                capabilities = {c.name.upper(): c.args for c in caps.capabilities}
-        sasl = [m.upper() for m in capabilities.get("SASL", ())]
-        if apop:
-            if greeting.timestamp is None:
-                raise FetchError("the server does not offer APOP")
-            await channel.send(Apop.compute(user, greeting.timestamp, password))
-            await answer()
-        elif "SCRAM-SHA-256" in sasl:
-            mechanism = client_mechanism("SCRAM-SHA-256", username=user, password=Secret(password))
-            await channel.send(Auth("SCRAM-SHA-256", mechanism.initial_response()))
-            while True:
-                event = await answer()
-                if isinstance(event, AuthChallenge):
-                    await channel.send(AuthResponse(mechanism.respond(event.data)))
-                    continue
-                if not isinstance(event, Ok):
-                    raise FetchError(f"AUTH failed: {event!r}")
-                break
-        else:
-            await channel.send(User(user))
-            await answer()
-            await channel.send(Pass(Secret(password)))
-            await answer()
-        await channel.send(Uidl())
-        listing = await answer()
-        if not isinstance(listing, UidListing):
-            raise FetchError(f"unexpected UIDL answer {listing!r}")
-        fetched = skipped = deleted = 0
-        for number, uid in listing.entries:
-            if uid in state.seen:
-                skipped += 1
-            else:
-                await channel.send(Retr(number))
-                chunks: list[bytes] = []
-                while True:
-                    event = await answer()
-                    if isinstance(event, MessageData):
-                        chunks.append(event.data)
-                    elif isinstance(event, MessageEnd):
-                        break
-                await asyncio.to_thread(save, b"".join(chunks))
-                await asyncio.to_thread(state.add, uid)
+            answer = await channel.next_event()
+            if not isinstance(answer, Ok):
+                raise FetchError(f"the server refused STLS: {answer!r}")
+        job = MailboxDownload(
+            conn,
+            username=user,
+            password=password,
+            known_uids=state.seen,
+            delete=delete,
+            login="apop" if apop else "auto",
+            allow_plaintext=channel.tls or _is_loopback(host),
+        )
+        job.handle(greeting)
+        fetched = 0
+        try:
+            async for message in download_async(channel, job):
+                await asyncio.to_thread(save, message.data)
+                await asyncio.to_thread(state.add, message.uid)
                 fetched += 1
-            if delete:
-                await channel.send(Dele(number))
-                await answer()
-                deleted += 1
-        await channel.send(Quit())
-        await answer()
+        except DownloadError as exc:
+            reply = getattr(exc.reply, "text", "")
+            raise FetchError(f"{exc.message}: -ERR {reply}" if reply else exc.message) from None
+        except ConnectionError:
+            # The driver closes the channel once QUIT is answered; the helper's last flush
+            # then finds it closed. Only a close before the end is a failure.
+            if not job.done:
+                raise
         await channel.aclose()
-        return FetchResult(fetched, skipped, deleted)
+        return FetchResult(fetched, len(job.deleted_uids))
     finally:
         if not channel.closed:
             channel.abort()
@@ -278,8 +222,5 @@ def main(args: argparse.Namespace) -> int:
     except Exception as exc:  # a protocol error from the server, a TLS failure, ...
         print(f"mailproto fetch: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print(
-        f"fetched {result.fetched} new message(s); {result.skipped} seen before; "
-        f"{result.deleted} deleted on the server"
-    )
+    print(f"fetched {result.fetched} new message(s); {result.deleted} deleted on the server")
     return 0
