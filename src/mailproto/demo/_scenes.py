@@ -8,19 +8,7 @@ from datetime import UTC, datetime
 
 from ..drivers import asyncio as driver
 from ..message import compose
-from ..pop3 import (
-    Apop,
-    Greeting,
-    MessageData,
-    MessageEnd,
-    POP3Client,
-    Retr,
-    Stat,
-    StatReply,
-)
-from ..pop3 import (
-    Quit as Pop3Quit,
-)
+from ..pop3 import MailboxDownload, POP3Client, download_async
 from ..sasl import Secret, client_mechanism
 from ..smtp import Data, DataChunk, EndOfData, Hello, MailFrom, Quit, RcptTo, Reply, SmtpClient
 from ._world import MAIL_B, MX_B, PASSWORDS, SMTP_A, World
@@ -141,39 +129,25 @@ async def _submit(
 
 
 async def _download(world: World, hop: str, address: str, user: str) -> list[bytes]:
-    """A mail program's POP3 download (APOP login); returns every message, oldest first."""
+    """A mail program's POP3 download (APOP login); returns every message, oldest first.
+
+    The session is :class:`mailproto.pop3.MailboxDownload`'s: CAPA, APOP, UIDL, RETR, QUIT.
+    """
     host, port = world.locate(address, 110)
-    conn = world.transcript.wrap(POP3Client(), hop)
+    client = POP3Client()
+    conn = world.transcript.wrap(client, hop)
     channel = await driver.connect(
         host, port, conn, connect_timeout=world.timeout, idle_timeout=world.timeout
     )
+    job = MailboxDownload(client, username=user, password=PASSWORDS[user], login="apop")
     messages: list[bytes] = []
     try:
-        greeting = await channel.next_event()
-        if not isinstance(greeting, Greeting) or greeting.timestamp is None:
-            raise ConnectionResetError(f"unexpected POP3 greeting {greeting!r}")
-        await channel.send(Apop.compute(user, greeting.timestamp, PASSWORDS[user]))
-        login = await channel.next_event()
-        if type(login).__name__ != "Ok":
-            raise PermissionError(f"POP3 login refused: {login!r}")
-        await channel.send(Stat())
-        stat = await channel.next_event()
-        count = stat.count if isinstance(stat, StatReply) else 0
-        for number in range(1, count + 1):
-            await channel.send(Retr(number))
-            chunks: list[bytes] = []
-            while True:
-                event = await channel.next_event()
-                if isinstance(event, MessageData):
-                    chunks.append(event.data)
-                elif isinstance(event, MessageEnd):
-                    break
-                elif type(event).__name__ == "Err":
-                    raise LookupError(f"RETR {number} refused: {event!r}")
-            messages.append(b"".join(chunks))
-        await channel.send(Pop3Quit())
-        await channel.next_event()
-        await channel.aclose()
+        try:
+            async for message in download_async(channel, job):
+                messages.append(message.data)  # noqa: PERF401 - kept if the end fails
+        except ConnectionError:
+            if not job.done:  # the driver closes once QUIT is answered; only earlier is bad
+                raise
         return messages
     finally:
         if not channel.closed:
