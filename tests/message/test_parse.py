@@ -349,3 +349,17 @@ def test_text_after_a_delimiter_is_ignored_but_a_longer_boundary_is_not_a_delimi
     (outer,) = msg.parts
     assert [p.decoded() for p in outer.parts] == [b"inner"]
     assert msg.epilogue == b"epilogue"
+
+
+def test_a_delimiter_right_after_part_headers_ends_them() -> None:
+    # No empty line between a part's header and its first delimiter: the delimiter must not be
+    # skipped as a junk header line even though a field follows it.
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+        b"--a\r\nContent-Type: multipart/mixed; boundary=ab\r\nMIME-Version: 1.0\r\n"
+        b"--ab\r\nContent-Type: text/plain\r\n\r\nx\r\n--ab--\r\n"
+        b"--a--\r\n"
+    )
+    (inner,) = Message.parse(raw).parts
+    assert [p.decoded() for p in inner.parts] == [b"x"]
+    assert any(d.kind is DefectKind.MISSING_HEADER_BODY_SEPARATOR for d in inner.defects)

@@ -152,7 +152,11 @@ def parse_header_block(
         if not name:
             if not other:
                 continue  # the empty match at the end
-            if junk >= 0:
+            if junk >= 0 or other.startswith(b"--"):
+                # Two lines that are not fields, or what looks like a boundary delimiter: the
+                # body starts here.
+                if junk < 0:
+                    junk = pos
                 break
             junk = pos
             pos += len(other)
