@@ -27,8 +27,10 @@ from ._encode import (
     encode_phrase,
     encode_transfer,
     encode_unstructured,
+    is_line_clean,
 )
 from ._fold import fold_header
+from ._headers import parse_header_block
 
 __all__ = [
     "Attachment",
@@ -291,7 +293,9 @@ def _attachment_leaf(att: Attachment, allow_utf8: bool, allow_8bit: bool) -> _Le
         type_params.append(("name", att.filename))
     if maintype == "message":
         # RFC 2046 5.2.1: message/rfc822 is 7bit or 8bit; base64 only when neither is possible.
-        encoding = choose_transfer_encoding(data, text=False, allow_8bit=allow_8bit)
+        encoding = choose_transfer_encoding(data, text=False)
+        if encoding == "base64" and allow_8bit and is_line_clean(data):
+            encoding = "8bit"
     else:
         encoding = choose_transfer_encoding(data, text=maintype == "text", allow_8bit=allow_8bit)
     headers = [
@@ -606,59 +610,55 @@ def compose(
 # --------------------------------------------------------------------------------------------
 # Changing header fields of an existing message, byte for byte
 
-_LINE_RE = re.compile(rb"[^\n]*\n|[^\n]+")
 
-
-def _header_fields(raw: bytes) -> tuple[list[tuple[bytes, int, int]], int, bytes]:
-    """The fields of the header block of *raw* as (lower-cased name, start, end) offsets, the
-    offset where the header block ends (its empty line, or the end of *raw*), and the line
-    ending the message uses."""
+def _header_fields(raw: bytes) -> tuple[list[tuple[str, int, int]], int, bytes]:
+    """The fields of the header block of *raw*, as the parser sees them, as (lower-cased name,
+    start, end) offsets; the offset where the header block ends; and the line ending used."""
     first_nl = raw.find(b"\n")
     newline = b"\r\n" if first_nl > 0 and raw[first_nl - 1] == 0x0D else b"\n"
-    fields: list[tuple[bytes, int, int]] = []
-    pos = 0
-    for match in _LINE_RE.finditer(raw):
-        line = match[0]
-        if line in (b"\r\n", b"\n"):
-            break
-        pos = match.end()
-        if line[:1] in (b" ", b"\t") and fields:
-            name, start, _ = fields[-1]
-            fields[-1] = (name, start, pos)
-            continue
-        colon = line.find(b":")
-        name = line[:colon].strip().lower() if colon > 0 else b""
-        fields.append((name, match.start(), pos))
-    else:
-        pos = len(raw)
-    return fields, pos, newline
+    if first_nl < 0:
+        newline = _CRLF
+    headers, end, _, _ = parse_header_block(raw, 0, len(raw))
+    return [(h.name.lower(), h.offset, h.end) for h in headers], end, newline
 
 
-def _field_bytes(name: str, value: str, newline: bytes, allow_utf8: bool) -> bytes:
-    value = encode_unstructured(value, allow_utf8=allow_utf8, offset=len(name) + 2)
-    folded = fold_header(name, value)
+def _field_bytes(name: str, value: str, newline: bytes, allow_utf8: bool, encode: bool) -> bytes:
+    if encode:
+        value = encode_unstructured(value, allow_utf8=allow_utf8, offset=len(name) + 2)
+    elif not allow_utf8 and not value.isascii():
+        raise _bad(f"{name}: a non-ASCII value needs encode=True or allow_utf8=True")
+    folded = fold_header(name, value, structured=not encode)
     return folded if newline == _CRLF else folded.replace(_CRLF, newline)
 
 
-def prepend_header(raw: bytes, name: str, value: str, *, allow_utf8: bool = False) -> bytes:
+def prepend_header(
+    raw: bytes, name: str, value: str, *, allow_utf8: bool = False, encode: bool = True
+) -> bytes:
     """*raw* with a new header field at the top (a ``Received`` trace field, ...).
 
-    Only the new field's bytes are added; it uses the message's own line ending. The value is
-    written as unstructured text (encoded words where needed) and folded at 78.
+    Only the new field's bytes are added, with the message's own line ending. The value is
+    folded at 78; with *encode* it is first written as unstructured text (encoded words where
+    needed), without it it is written as given (already in its header form: an address list from
+    :func:`format_address_list`, a Received field), folding preferably after ``,`` or ``;``.
+
+    :raises LocalProtocolError: the value cannot be written (see :func:`fold_header`).
     """
     _, _, newline = _header_fields(raw)
-    return _field_bytes(name, value, newline, allow_utf8) + raw
+    return _field_bytes(name, value, newline, allow_utf8, encode) + raw
 
 
-def set_header(raw: bytes, name: str, value: str, *, allow_utf8: bool = False) -> bytes:
-    """*raw* with the field *name* set to *value*.
+def set_header(
+    raw: bytes, name: str, value: str, *, allow_utf8: bool = False, encode: bool = True
+) -> bytes:
+    """*raw* with the field *name* set to *value* (written as by :func:`prepend_header`).
 
-    The first field of that name is replaced where it stands and any others are removed; without
-    one the field is added at the end of the header block. Every other byte stays as it was.
+    The first field of that name, as :class:`~mailproto.message.Message` sees the header block,
+    is replaced where it stands and any others are removed; without one the field is added at
+    the end of the header block. Every other byte stays as it was.
     """
     fields, end, newline = _header_fields(raw)
-    key = name.lower().encode("ascii", "replace")
-    new = _field_bytes(name, value, newline, allow_utf8)
+    key = name.lower()
+    new = _field_bytes(name, value, newline, allow_utf8, encode)
     matching = [(s, e) for n, s, e in fields if n == key]
     if not matching:
         if end == len(raw) and raw and not raw.endswith(b"\n"):
@@ -676,7 +676,7 @@ def set_header(raw: bytes, name: str, value: str, *, allow_utf8: bool = False) -
 def remove_header(raw: bytes, name: str) -> bytes:
     """*raw* without any field named *name* (with its continuation lines); nothing else changes."""
     fields, _, _ = _header_fields(raw)
-    key = name.lower().encode("ascii", "replace")
+    key = name.lower()
     out: list[bytes] = []
     prev = 0
     for n, start, stop in fields:

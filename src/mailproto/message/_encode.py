@@ -268,7 +268,9 @@ def encode_param(name: str, value: str, *, allow_utf8: bool = False, width: int 
     )
     room = width - 2  # the leading space of a folded line and the ";" after the piece
     if printable:
-        single = value if _TOKEN_RE.fullmatch(value) else _quote_param(value)
+        # Bare only with RFC 2231 attribute-chars: readers stumble on a bare "'", "*" or "%".
+        bare = value and all(ord(c) < 128 and ord(c) in _ATTR_CHAR for c in value)
+        single = value if bare else _quote_param(value)
         piece = f"{name}={single}"
         if len(piece.encode("utf-8")) <= room:
             return [piece]
@@ -365,7 +367,7 @@ def encode_base64(data: bytes, *, line_length: int = 76) -> bytes:
     return b"\r\n".join(lines)
 
 
-def _is_line_clean(data: bytes) -> bool:
+def is_line_clean(data: bytes) -> bool:
     """No NUL, no bare CR or LF, no line over 998 octets."""
     if b"\0" in data:
         return False
@@ -380,19 +382,19 @@ def choose_transfer_encoding(
 ) -> TransferEncoding:
     """The Content-Transfer-Encoding a part with this content should be sent with.
 
-    ``7bit`` for ASCII text in CRLF lines of at most 998 octets, without NUL; ``8bit`` for the
-    same with non-ASCII bytes when *allow_8bit* (the transport offers 8BITMIME); otherwise, for
-    text, ``quoted-printable`` or ``base64``, whichever is shorter; ``base64`` for anything else.
+    ``7bit`` for ASCII in CRLF lines of at most 998 octets, without NUL; for text, ``8bit`` for
+    the same with non-ASCII bytes when *allow_8bit* (the transport offers 8BITMIME), otherwise
+    ``quoted-printable`` or ``base64``, whichever is shorter; ``base64`` for anything else.
 
     :param text: the content is text (whose CRLF line breaks quoted-printable can keep).
     """
-    clean = _is_line_clean(data)
+    clean = is_line_clean(data)
     if clean and data.isascii():
         return "7bit"
-    if clean and allow_8bit:
-        return "8bit"
     if not text:
         return "base64"
+    if clean and allow_8bit:
+        return "8bit"
     unsafe = len(data.translate(None, _QP_SAFE)) - data.count(b"\r\n") * 2
     qp_size = len(data) + 2 * unsafe
     b64_size = 4 * -(-len(data) // 3)

@@ -34,7 +34,8 @@ def fold_header(
     inserts CRLF before existing white space, so unfolding gives the value back. Each line is
     kept within *width* octets wherever white space allows it; a line that cannot be broken is
     kept whole and may be longer. For a *structured* field (address lists, parameters), a break
-    after a ``,`` or ``;`` is preferred to one inside a display name or quoted string.
+    after a ``;`` (parameters, trace fields), else after a ``,`` (lists), is preferred to one
+    at other white space.
 
     :raises LocalProtocolError: the name is not a valid field name, the value holds a CR or LF,
         or a line would exceed *limit* (998) octets however it is folded.
@@ -53,7 +54,8 @@ def fold_header(
         return line + b"\r\n"
     # Not at the space after the colon: some readers would keep it as part of the value.
     points = [m.start() for m in _FOLD_POINT_RE.finditer(line, len(name) + 2)]
-    preferred = [p for p in points if line[p - 1] in b",;"] if structured else []
+    # Structured fields break preferably after ";" (parameters, Received), then after ",".
+    tiers = [[p for p in points if line[p - 1] == sep] for sep in b";,"] if structured else []
     out: list[bytes] = []
     start = 0
     while len(line) - start > width:
@@ -63,9 +65,11 @@ def fold_header(
         cut = -1
         if hi > lo:
             cut = points[hi - 1]
-            phi = bisect.bisect_right(preferred, start + width)
-            if phi and preferred[phi - 1] > start:
-                cut = preferred[phi - 1]
+            for tier in tiers:
+                t = bisect.bisect_right(tier, start + width)
+                if t and tier[t - 1] > start:
+                    cut = tier[t - 1]
+                    break
         elif lo < len(points):
             cut = points[lo]  # nothing fits: the shortest overlong line
         if cut < 0:
