@@ -59,3 +59,10 @@ def test_incomplete_addresses(address: str) -> None:
     refused = Router(USERS, ["b.example"]).route(address, authenticated=False)
     assert isinstance(refused, Refuse)
     assert refused.code == 553
+
+
+def test_international_domains_compare_as_a_labels() -> None:
+    router = Router(USERS, ["B\u00fccher.example"])
+    assert router.route("bea@xn--bcher-kva.example", authenticated=False) == Local("bea")
+    assert router.route("bea@b\u00fccher.example", authenticated=False) == Local("bea")
+    assert router.is_local_domain("XN--BCHER-KVA.example.")

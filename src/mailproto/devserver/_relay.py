@@ -41,6 +41,7 @@ from ..delivery import (
     RType,
     build_dsn,
     classify_reply,
+    route,
     run_planner,
 )
 from ..drivers import asyncio as driver
@@ -213,10 +214,6 @@ class _Deferred(Exception):
         self.outcome = outcome
         self.diagnostic = diagnostic
         self.status = status
-
-
-def _domain(address: str) -> str:
-    return address.rpartition("@")[2].lower()
 
 
 class RelayQueue:
@@ -408,33 +405,28 @@ class RelayQueue:
 
     async def _run(self, job: _Job) -> None:
         """One delivery attempt for every recipient still pending."""
-        by_domain: dict[str, list[str]] = {}
-        for rcpt in job.recipients:
-            by_domain.setdefault(_domain(rcpt), []).append(rcpt)
+        routing = route(job.recipients)
         pending: list[str] = []
-        failed: list[RelayResult] = []
-        for domain, rcpts in by_domain.items():
-            results, attempt = await self.deliver_domain(job, domain, rcpts)
-            for result in results:
-                if result.delivered:
-                    job.results.append(result)
-                elif result.reply.is_permanent:
-                    failed.append(result)
-                else:
-                    pending.append(result.recipient)
-            if attempt is None:
-                temporary = [r for r in results if r.reply.is_transient]
-                if temporary:
-                    first = temporary[0]
-                    attempt = Attempt(
-                        self.clock(),
-                        Outcome.TEMPORARY_REPLY,
-                        first.host or None,
-                        first.reply.enhanced_status,
-                        f"{first.reply.code} {first.reply.text}",
-                    )
-            if attempt is not None:
-                job.attempts.append(attempt)
+        failed: list[RelayResult] = [
+            RelayResult(bad.address, False, Reply(553, (bad.reason,), "5.1.3"))
+            for bad in routing.invalid
+        ]
+        for group in routing.remote:
+            for batch in group.batches():
+                results, attempt = await self.deliver_domain(
+                    job, group.domain, [r.address for r in batch]
+                )
+                for result in results:
+                    if result.delivered:
+                        job.results.append(result)
+                    elif result.reply.is_permanent:
+                        failed.append(result)
+                    else:
+                        pending.append(result.recipient)
+                if attempt is None:
+                    attempt = _temporary_attempt(results, self.clock())
+                if attempt is not None:
+                    job.attempts.append(attempt)
         give_up: GiveUp | None = None
         if pending:
             decision = self.policy.decide(
@@ -646,6 +638,21 @@ class RelayQueue:
             await self._reply(channel)
         await channel.aclose()
         return [results[r] for r in rcpts]
+
+
+def _temporary_attempt(results: list[RelayResult], now: datetime) -> Attempt | None:
+    """The attempt to remember when a reachable server deferred some recipients (4xx)."""
+    temporary = [r for r in results if r.reply.is_transient]
+    if not temporary:
+        return None
+    first = temporary[0]
+    return Attempt(
+        now,
+        Outcome.TEMPORARY_REPLY,
+        first.host or None,
+        first.reply.enhanced_status,
+        f"{first.reply.code} {first.reply.text}",
+    )
 
 
 def _failure(reply: Reply) -> Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..delivery import AddressError, parse_recipient, to_ascii_domain
 from ._users import UserTable
 
 __all__ = ["Local", "Refuse", "Remote", "Route", "Router"]
@@ -36,11 +37,12 @@ class Refuse:
 Route = Local | Remote | Refuse
 
 
-def _split(address: str) -> tuple[str, str]:
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return address, ""
-    return local, domain.lower().rstrip(".")
+def _domain_key(domain: str) -> str:
+    """A domain as routing compares it: lower-case A-labels (see :mod:`mailproto.delivery`)."""
+    try:
+        return to_ascii_domain(domain)
+    except AddressError:
+        return domain.lower().rstrip(".")
 
 
 class Router:
@@ -63,22 +65,24 @@ class Router:
 
     def __init__(self, users: UserTable, domains: Iterable[str] = (), *, relay: bool = False):
         self.users = users
-        self.domains = frozenset(d.lower().rstrip(".") for d in domains)
+        self.domains = frozenset(_domain_key(d) for d in domains)
         self.relay = relay
 
     def is_local_domain(self, domain: str) -> bool:
         """Whether ``domain`` is one of ours (every domain is, in catch-all mode)."""
-        return not self.domains or domain.lower().rstrip(".") in self.domains
+        return not self.domains or _domain_key(domain) in self.domains
 
     def route(self, address: str, *, authenticated: bool) -> Route:
         """Where mail for ``address`` goes, for a client that has or has not authenticated."""
-        local, domain = _split(address)
-        if address.lower() == "postmaster" or (
-            local.lower() == "postmaster" and self.is_local_domain(domain)
-        ):
+        if address.lower() == "postmaster":
             return Local("postmaster")
-        if not domain or not local:
-            return Refuse(553, "5.1.3", f"<{address}> is not a complete address")
+        try:
+            recipient = parse_recipient(address)
+        except AddressError as exc:
+            return Refuse(553, "5.1.3", f"<{address}>: {exc.message}")
+        local, domain = recipient.local_part, recipient.domain
+        if local.lower() == "postmaster" and self.is_local_domain(domain):
+            return Local("postmaster")
         owner = self.users.owner_of(address)
         if not self.domains:
             if not self.relay:
