@@ -16,9 +16,6 @@ from typing import Any
 
 __all__ = ["SubmitResult", "main", "submit"]
 
-#: Mechanisms tried in this order; PLAIN and LOGIN only inside TLS or to a loopback server.
-PREFERRED_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN")
-
 
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
@@ -83,7 +80,7 @@ async def submit(
     :raises OSError: the connection failed.
     """
     from ..drivers import asyncio as driver
-    from ..sasl import Secret, client_mechanism
+    from ..sasl import Secret, choose_mechanism, client_mechanism
     from ..smtp import (
         Data,
         DataChunk,
@@ -137,24 +134,19 @@ async def submit(
             if not answer.is_positive:
                 raise refused("EHLO refused", answer)
         if user is not None:
-            offered = conn.extensions.get("AUTH", "").upper().split()
-            secure = channel.tls or _is_loopback(host)
-            usable = [
-                m
-                for m in PREFERRED_MECHANISMS
-                if m in offered and (secure or m not in ("PLAIN", "LOGIN"))
-            ]
-            if not usable:
+            offered = conn.extensions.get("AUTH", "").split()
+            chosen = choose_mechanism(offered, allow_plaintext=channel.tls or _is_loopback(host))
+            if chosen is None:
                 raise SubmitError(
                     f"no usable AUTH mechanism (the server offers {offered or 'none'})"
                 )
             conn.authenticate(
-                client_mechanism(usable[0], username=user, password=Secret(password or ""))
+                client_mechanism(chosen, username=user, password=Secret(password or ""))
             )
             await channel.send()
             answer = await reply()
             if answer.code != 235:
-                raise refused(f"AUTH {usable[0]} failed", answer)
+                raise refused(f"AUTH {chosen} failed", answer)
         await channel.send(MailFrom(sender))
         answer = await reply()
         if not answer.is_positive:
