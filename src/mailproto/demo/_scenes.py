@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..drivers import asyncio as driver
-from ..message import compose
+from ..message import Message, compose, format_address_list
 from ..pop3 import MailboxDownload, POP3Client, download_async
 from ..sasl import Secret, client_mechanism
 from ..smtp import Data, DataChunk, EndOfData, Hello, MailFrom, Quit, RcptTo, Reply, SmtpClient
@@ -182,6 +182,15 @@ async def journey(world: World) -> Outcome:
         MAIL_B,
         "bea@b.example",
     )
+    if received:
+        shown = Message.parse(received[-1])
+        senders = format_address_list(shown.addresses("From"), allow_utf8=True)
+        body = shown.text_body
+        first = body.text().strip().splitlines()[0] if body is not None else ""
+        world.note(
+            "bea's mail program",
+            f"Bea's inbox shows: from {senders}, subject {shown.subject!r}: {first!r} ...",
+        )
     if received and received[-1] == letter:
         return Outcome(True, f"Bea read the {len(letter)} octets Ana sent, byte for byte")
     return Outcome(False, f"Bea's mailbox holds {len(received)} messages, not Ana's letter")
