@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -133,6 +134,40 @@ class _TopFilter:
         return data[:pos]
 
 
+_ANY_EOL: Final = re.compile(rb"\r\n|\r|\n")
+
+
+class _Normalizer:
+    """Rewrites bare CR and bare LF as CRLF, in chunks.
+
+    Messages stored with LF line endings (most Unix maildirs) take one ``replace``; CRLF data
+    is checked with three counts and passes unchanged.
+    """
+
+    __slots__ = ("carry",)
+
+    def __init__(self) -> None:
+        self.carry = b""  # a CR at the end of the last chunk, whose LF may come next
+
+    def feed(self, data: bytes) -> bytes:
+        if self.carry:
+            data = self.carry + data
+            self.carry = b""
+        if data[-1:] == b"\r":
+            data = data[:-1]
+            self.carry = b"\r"
+        if b"\r" not in data:
+            return data.replace(b"\n", b"\r\n")
+        pairs = data.count(b"\r\n")
+        if data.count(b"\n") != pairs or data.count(b"\r") != pairs:
+            data = _ANY_EOL.sub(b"\r\n", data)
+        return data
+
+    def finish(self) -> bytes:
+        carry, self.carry = self.carry, b""
+        return b"\r\n" if carry else b""
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -226,6 +261,7 @@ class POP3Server(BaseConnection):
         self._login: OpenMaildrop | None = None
         self._request: RetrieveMessage | None = None
         self._stuffer: DotStuffer | None = None
+        self._normalizer = _Normalizer()
         self._top: _TopFilter | None = None
         self._utf8 = False
         self._language: str | None = languages[0][0] if languages else None
@@ -726,7 +762,8 @@ class POP3Server(BaseConnection):
         if not text and request.top_lines is None:
             text = f"{request.size} octets"
         self._write(status_line(True, text))
-        self._stuffer = DotStuffer()
+        self._stuffer = DotStuffer(normalize_line_endings=False)
+        self._normalizer = _Normalizer()
         self._top = None if request.top_lines is None else _TopFilter(request.top_lines)
         self._expect = _Expect.STREAM
 
@@ -739,12 +776,13 @@ class POP3Server(BaseConnection):
             if self._top is not None:
                 data = self._top.feed(data)
             if data:
-                out = stuffer.stuff(data)
+                out = stuffer.stuff(self._normalizer.feed(data))
                 if out:
                     self._outgoing.append(out)
             return
         if isinstance(event, MessageEnd):
-            self._write(stuffer.finish())
+            tail = self._normalizer.finish()
+            self._write(stuffer.stuff(tail) + stuffer.finish() if tail else stuffer.finish())
             self._stuffer = None
             self._top = None
             self._request = None
