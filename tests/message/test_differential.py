@@ -13,6 +13,10 @@ unexplained one fails the test (and was, until fixed, a bug of ours):
     (a byte order mark, an mbox ``From`` line after it, ``Subject : x`` with white space before
     the colon as RFC 5322 section 4.5 allows, a junk line between fields) and loses every field
     after it. We skip such a line (recording a defect) and read the fields that follow.
+``broken-fold``
+    A line without leading white space and without a colon, between two fields, is a fold that
+    lost its indent: we read it as part of the field before (with a defect); the standard library
+    ends the header block there, so the value it has is a prefix of ours.
 ``stdlib-8bit``
     The standard library does not decode 8-bit header bytes: UTF-8 (RFC 6532) is left as
     surrogate escapes in address fields, and legacy 8-bit text and charsets it does not know
@@ -96,6 +100,13 @@ def _stdlib_stopped(ours: Message, raw: bytes) -> bool:
 def _explain_text(ours: Message, raw: bytes, std: object, mine: object) -> str | None:
     if std is None and mine is not None and _stdlib_stopped(ours, raw):
         return "stdlib-stops-header"
+    if (
+        isinstance(std, str)
+        and isinstance(mine, str)
+        and mine.startswith(std)
+        and any(d.detail == "continuation without indent" for d in ours.defects)
+    ):
+        return "broken-fold"
     if _has_surrogates(std) or (_has_replacement(std) and not _has_replacement(mine)):
         return "stdlib-8bit"
     if "=?" in str(std) and "=?" not in str(mine):
@@ -190,7 +201,10 @@ def compare(raw: bytes, where: str) -> list[Disagreement]:
     if std_date != my_date:
         reason = None
         if std_date is None and my_date is not None:
-            reason = "stdlib-stops-header" if header is None else "stdlib-date-gives-up"
+            if header is not None:
+                reason = "stdlib-date-gives-up"
+            elif _stdlib_stopped(ours, raw):
+                reason = "stdlib-stops-header"
         elif (
             std_date is not None
             and my_date is not None

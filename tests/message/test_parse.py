@@ -363,3 +363,39 @@ def test_a_delimiter_right_after_part_headers_ends_them() -> None:
     (inner,) = Message.parse(raw).parts
     assert [p.decoded() for p in inner.parts] == [b"x"]
     assert any(d.kind is DefectKind.MISSING_HEADER_BODY_SEPARATOR for d in inner.defects)
+
+
+_NOT_BASE64 = b"This is plain text labelled as base64, with spaces and punctuation.\r\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "decoded", "clean"),
+    [
+        (b"aGVsbG8=\r\n", b"hello", True),
+        (b"aGVs\r\nbG8=", b"hello", True),
+        (b"aGVsbG8", b"hello", False),  # missing padding
+        (b"aGVsbG8gd29ybG*QgaGVsbG8gd29ybGQ=", b"hello world hello world", False),  # junk
+        (_NOT_BASE64, _NOT_BASE64, False),  # plain text mislabelled
+        (b"aGVsbG8= ignored", b"hello", False),  # junk after the padding
+        (b"a", b"", False),
+        (b"", b"", True),
+    ],
+)
+def test_base64_bodies(body: bytes, decoded: bytes, clean: bool) -> None:
+    msg = Message.parse(b"Content-Transfer-Encoding: base64\r\n\r\n" + body)
+    assert msg.decoded() == decoded
+    assert (DefectKind.INVALID_BASE64 not in [d.kind for d in msg.defects]) is clean
+
+
+def test_a_fold_without_indent_continues_the_field() -> None:
+    raw = (
+        b"Received: from a (HELO b)\r\nby c with SMTP; 19 Nov 2014 08:46:08 -0000\r\n"
+        b"Subject: s\r\n\r\nbody"
+    )
+    msg = Message.parse(raw)
+    assert [h.name for h in msg.headers] == ["Received", "Subject"]
+    assert msg.header("received") == "from a (HELO b) by c with SMTP; 19 Nov 2014 08:46:08 -0000"
+    assert msg.received[0].by == "c"
+    assert msg.subject == "s"
+    assert msg.decoded() == b"body"
+    assert [d.kind for d in msg.defects] == [DefectKind.MALFORMED_HEADER_LINE]

@@ -23,6 +23,7 @@ _LINE = re.compile(rb"([!-9;-~]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?|[^\n]*\n?"
 _FIELDS = re.compile(rb"([!-9;-~]+)([ \t]*:)([^\n]*(?:\n[ \t][^\n]*)*\n?)|([^\n]*\n?)")
 _BLANK = re.compile(rb"\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_BREAK = re.compile(rb"\r\n|\r|\n")
 _WSP_RUN = re.compile(r"[ \t\r\n]+")
 
 
@@ -96,7 +97,7 @@ class Header:
         if self._decoded is None:
             data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
             if b"\r" in data or b"\n" in data:
-                data = data.replace(b"\r", b"").replace(b"\n", b"")
+                data = _BREAK.sub(b" ", data)
             if b"=?" not in data:
                 text, clean = decode_header_bytes(data)
                 if not clean:
@@ -146,27 +147,32 @@ def parse_header_block(
         hend = m.start() + 1
         body = m.end()
     headers: list[Header] = []
-    junk = -1
+    junk = -1  # where the current run of lines that are not fields starts
     pos = start
     for name, sep, value, other in _FIELDS.findall(buf, start, hend):
         if not name:
             if not other:
                 continue  # the empty match at the end
-            if junk >= 0 or other.startswith(b"--"):
-                # Two lines that are not fields, or what looks like a boundary delimiter: the
-                # body starts here.
+            if other.startswith(b"--"):
+                # What looks like a boundary delimiter: the body starts here.
                 if junk < 0:
                     junk = pos
                 break
-            junk = pos
+            if junk < 0:
+                junk = pos
             pos += len(other)
             continue
         if junk >= 0:
-            # A line that is not a field, followed by a field: skip it (an mbox "From " line
-            # first, or junk between fields).
-            if buf[junk : junk + 1] in (b" ", b"\t"):
+            # Lines that are not fields, followed by a field.
+            if headers and buf[junk : junk + 1] not in (b" ", b"\t"):
+                # A fold that lost its leading white space: they continue the previous field.
+                headers[-1].end = pos
+                kind, detail = DefectKind.MALFORMED_HEADER_LINE, "continuation without indent"
+            elif headers:  # pragma: no cover - an indented line always continues a field
+                kind, detail = DefectKind.MALFORMED_HEADER_LINE, "line in the header is not a field"
+            elif buf[junk : junk + 1] in (b" ", b"\t"):
                 kind, detail = DefectKind.FIRST_LINE_IS_CONTINUATION, "continuation of nothing"
-            elif not headers and buf.startswith(b"From ", junk):
+            elif buf.startswith(b"From ", junk, pos):
                 kind, detail = DefectKind.MALFORMED_HEADER_LINE, "mbox From_ line"
             else:
                 kind, detail = DefectKind.MALFORMED_HEADER_LINE, "line in the header is not a field"

@@ -7,7 +7,6 @@ Boundaries are found with ``bytes.find`` over the original buffer; a part is a p
 from __future__ import annotations
 
 import binascii
-import contextlib
 import re
 from urllib.parse import unquote_to_bytes
 
@@ -26,7 +25,6 @@ _QP_ESC = re.compile(r"\\(.)", re.S)
 _MISSING_SEMI = re.compile(r"\s+(?=[A-Za-z0-9!#$%&'+.^_`{|}~-]+(?:\*\d+)?\*?\s*=)")
 _SECTION = re.compile(r"^(.*?)\*(\d+)(\*?)$")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
-_B64_PAD = re.compile(rb"=+")
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n)")
 
 
@@ -190,8 +188,10 @@ def find_boundaries(
 
 
 def decode_base64(buf: bytes, start: int = 0, end: int | None = None) -> tuple[bytes, bool]:
-    """Decode the base64 text in ``buf[start:end]``, skipping junk, repairing padding and reading
-    on past padding in the middle (concatenated encodings); returns (bytes, clean)."""
+    """Decode the base64 text in ``buf[start:end]``, skipping junk and repairing missing padding;
+    anything after padding is junk, and a body that is not base64 (more than one byte in twenty
+    before any padding outside the alphabet and line breaks) is returned as it is. Returns
+    (bytes, clean)."""
     if end is None:
         end = len(buf)
     view = memoryview(buf)[start:end]
@@ -204,14 +204,22 @@ def decode_base64(buf: bytes, start: int = 0, end: int | None = None) -> tuple[b
         ws = sum(buf.count(c, start, end) for c in (b"\n", b"\r", b" ", b"\t", b"="))
         if len(out) == (end - start - ws) * 3 // 4:
             return out, True
-    chunks = [c for c in _B64_PAD.split(_B64_JUNK.sub(b"", bytes(view))) if c]
-    decoded: list[bytes] = []
-    for chunk in chunks:
-        if len(chunk) % 4 == 1:
-            chunk = chunk[:-1]
-        with contextlib.suppress(binascii.Error):
-            decoded.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
-    return b"".join(decoded), False
+    data = bytes(view)
+    kept = _B64_JUNK.sub(b"", data)
+    pad = data.find(b"=")
+    head = data if pad < 0 else data[:pad]
+    junk = len(head) - len(_B64_JUNK.sub(b"", head)) - head.count(b"\r") - head.count(b"\n")
+    if junk > 8 and junk * 20 > len(head):
+        # Not base64 at all (plain text mislabelled): the body as it is.
+        return data, False
+    # Skip junk; padding ends the data (what follows it is junk too, as other readers agree).
+    chunk = kept.split(b"=", 1)[0]
+    if len(chunk) % 4 == 1:
+        chunk = chunk[:-1]
+    try:
+        return binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)), False
+    except binascii.Error:  # pragma: no cover - cleaned above
+        return b"", False
 
 
 def decode_quoted_printable(data: bytes | memoryview) -> tuple[bytes, bool]:
