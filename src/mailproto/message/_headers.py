@@ -67,12 +67,19 @@ class Header:
         """The bytes after the colon, as written (folded, with the final line ending)."""
         return self._buf[self._vstart : self.end]
 
+    def _flat(self) -> bytes:
+        """The value's bytes unfolded and stripped; line breaks not followed by white space (a
+        fold that lost its indent) read as one space."""
+        data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
+        if b"\r" in data or b"\n" in data:
+            data = _BREAK.sub(b" ", data)
+        return data
+
     @property
     def unfolded(self) -> str:
         """The value unfolded and stripped, bytes read as UTF-8 (else windows-1252), not decoded
         further: the input of the structured parsers (addresses, dates, parameters)."""
-        data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
-        text, clean = decode_header_bytes(data)
+        text, clean = decode_header_bytes(self._flat())
         if not clean:
             self._add(Defect(DefectKind.NON_ASCII_HEADER, self.offset, f"{self.name}: not UTF-8"))
         return text
@@ -86,18 +93,14 @@ class Header:
     def latin1(self) -> str:
         """The value unfolded and stripped, each byte as the code point of the same number (the
         input of the structured parsers in their ``raw`` mode)."""
-        return (
-            _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n").decode("latin-1")
-        )
+        return self._flat().decode("latin-1")
 
     @property
     def value(self) -> str:
         """The value decoded for display: unfolded, RFC 2047 words decoded, runs of line
         breaks inside a folded value kept as the white space that followed them."""
         if self._decoded is None:
-            data = _FOLD.sub(b"", self._buf[self._vstart : self.end]).strip(b" \t\r\n")
-            if b"\r" in data or b"\n" in data:
-                data = _BREAK.sub(b" ", data)
+            data = self._flat()
             if b"=?" not in data:
                 text, clean = decode_header_bytes(data)
                 if not clean:
