@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from ..errors import LocalProtocolError
-from ..sasl import encode_sasl
+from ..sasl import Secret, encode_sasl
 from ._events import (
     Apop,
     Auth,
@@ -110,7 +110,7 @@ def serialize_command(command: Command) -> bytes:
         case User(name):
             return b"USER " + _token(name, "user name") + _CRLF
         case Pass(password):
-            value = password.reveal()
+            value = password.reveal() if isinstance(password, Secret) else str(password)
             if not value:
                 raise LocalProtocolError("PASS needs a non-empty password")
             return b"PASS " + _text(value, "password") + _CRLF

@@ -7,7 +7,8 @@ each :class:`DownloadedMessage` it receives. Messages are deleted only after the
 and deletion only happens if the session ends with QUIT (RFC 1939), so a broken connection
 loses nothing: the next run skips what was downloaded and, with ``delete=True``, deletes it then.
 
-Driving it with any channel that has ``next_event()`` and ``send(*events)``::
+The job queues its commands on the connection itself; a channel of :mod:`mailproto.drivers`
+writes them before it next reads. Driving it with the threaded driver::
 
     job = MailboxDownload(client, username="tim", password=Secret("..."), known_uids=seen)
     for message in download_blocking(channel, job):
@@ -294,12 +295,10 @@ class MailboxDownload:
 
 class _BlockingChannel(Protocol):
     def next_event(self) -> Event: ...
-    def send(self, *events: Event) -> None: ...
 
 
 class _AsyncChannel(Protocol):
     def next_event(self) -> Awaitable[Event]: ...
-    def send(self, *events: Event) -> Awaitable[None]: ...
 
 
 def download_blocking(
@@ -307,14 +306,12 @@ def download_blocking(
 ) -> Iterator[DownloadedMessage]:
     """Run ``job`` over a blocking channel (``mailproto.drivers.threaded``), yielding messages."""
     while not job.done:
-        channel.send()  # write whatever the job queued on the connection
         event = channel.next_event()
         message = job.handle(event)
         if message is not None:
             yield message
         if isinstance(event, ConnectionClosed):
             return
-    channel.send()
 
 
 async def download_async(
@@ -322,11 +319,9 @@ async def download_async(
 ) -> AsyncIterator[DownloadedMessage]:
     """Run ``job`` over an asyncio or trio channel, yielding messages as they arrive."""
     while not job.done:
-        await channel.send()
         event = await channel.next_event()
         message = job.handle(event)
         if message is not None:
             yield message
         if isinstance(event, ConnectionClosed):
             return
-    await channel.send()
