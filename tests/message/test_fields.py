@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mailproto.message import Message, parse_msg_ids, parse_received
+from mailproto.message import Message, parse_content_type, parse_msg_ids, parse_received
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,14 @@ def test_quoted_printable_and_uuencode_bodies() -> None:
         b"Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a.txt\r\n#86)C\r\n`\r\nend\r\n"
     )
     assert uu.decoded() == b"abc"
+
+
+def test_rfc2231_sections_out_of_order_with_a_late_charset() -> None:
+    # Seen in real mail: sections out of order, and a charset on a later section.
+    ctype, params, problems = parse_content_type(
+        'image/gif; name*1="about "; name*0="Book ";\r\n'
+        "              name*2*=utf-8''%e2%98%95 tables.gif"
+    )
+    assert ctype == "image/gif"
+    assert params == {"name": "Book about \u2615 tables.gif"}
+    assert problems == ["charset in section 2 of parameter 'name'"]

@@ -10,7 +10,7 @@ import binascii
 import re
 from urllib.parse import unquote_to_bytes
 
-from ._encoded_words import decode_bytes, decode_encoded_words
+from ._encoded_words import decode_bytes, decode_encoded_words, lookup_charset
 
 __all__ = [
     "decode_transfer",
@@ -107,8 +107,14 @@ def parse_params(segments: list[str]) -> tuple[dict[str, str], list[str]]:
             star, v = sect[num]
             if star:
                 v = _unquote(v)
-                if num == 0 and v.count("'") >= 2:
-                    charset, _, v = v.split("'", 2)
+                if v.count("'") >= 2:
+                    label, _, rest = v.split("'", 2)
+                    if num == 0:
+                        charset, v = label, rest
+                    elif label and lookup_charset(label) is not None:
+                        # A charset where RFC 2231 allows none (a later section): drop it.
+                        problems.append(f"charset in section {num} of parameter {base!r}")
+                        charset, v = charset or label, rest
                 chunks.append(unquote_to_bytes(v))
             else:
                 chunks.append(v.encode("utf-8"))
