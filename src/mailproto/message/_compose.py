@@ -51,6 +51,7 @@ RandomBytes = Callable[[int], bytes]
 
 _CRLF = b"\r\n"
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_BYTES_NEWLINE_RE = re.compile(rb"\r\n|\r|\n")
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+")
 _NAME_ADDR_RE = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*", re.DOTALL)
 _MSGID_RE = re.compile(r"<?([^<>\s]+)>?")
@@ -178,6 +179,7 @@ class Attachment:
     """A file attached to a message, or an inline image that HTML refers to by ``cid:``.
 
     :param data: the content; a ``str`` is sent as UTF-8 text with a ``charset`` parameter.
+        A ``str``, and ``message/*`` content, gets CRLF line endings.
     :param content_type: ``type/subtype``; guessed from a few common file name suffixes when
         ``None``, ``application/octet-stream`` otherwise.
     :param filename: the file name shown to the recipient (RFC 2231 encoded when not ASCII).
@@ -293,6 +295,8 @@ def _attachment_leaf(att: Attachment, allow_utf8: bool, allow_8bit: bool) -> _Le
         type_params.append(("name", att.filename))
     if maintype == "message":
         # RFC 2046 5.2.1: message/rfc822 is 7bit or 8bit; base64 only when neither is possible.
+        # Its lines are made CRLF, as they would be on the wire.
+        data = _BYTES_NEWLINE_RE.sub(b"\r\n", data)
         encoding = choose_transfer_encoding(data, text=False)
         if encoding == "base64" and allow_8bit and is_line_clean(data):
             encoding = "8bit"

@@ -107,6 +107,15 @@ def _key(address: Address) -> str:
     return format_addr_spec(address.local_part, address.domain.lower()).lower()
 
 
+def _clean(items: Iterable[Address]) -> list[Address]:
+    """Addresses read from a message, made fit to write again: display names on one line."""
+    out: list[Address] = []
+    for a in items:
+        name = " ".join(a.display_name.split())
+        out.append(a if name == a.display_name else Address(name, a.local_part, a.domain))
+    return out
+
+
 def _flat(items: Iterable[Address | Group]) -> list[Address]:
     out: list[Address] = []
     for item in items:
@@ -121,7 +130,7 @@ def _who(address: Address | None) -> str:
 
 
 def _attribution(original: Message) -> str:
-    sender = next(iter(original.addresses("from")), None)
+    sender = next(iter(_clean(original.addresses("from"))), None)
     when = original.date
     who = _who(sender)
     return f"On {format_date(when)}, {who} wrote:" if when is not None else f"{who} wrote:"
@@ -164,22 +173,22 @@ def reply(
                 out.append(a)
         return out
 
-    orig_from = original.addresses("from")
-    reply_to = original.addresses("reply-to")
+    orig_from = _clean(original.addresses("from"))
+    reply_to = _clean(original.addresses("reply-to"))
     if reply_to:
         targets = reply_to
     elif orig_from and all(_key(a) in mine for a in orig_from):
-        targets = original.addresses("to")  # a reply to our own message goes to its recipients
+        targets = _clean(original.addresses("to"))  # our own message: reply to its recipients
     else:
         targets = orig_from
     taken: set[str] = set()
     cc: list[Address] = []
-    followup = original.addresses("mail-followup-to") if reply_all else []
+    followup = _clean(original.addresses("mail-followup-to")) if reply_all else []
     if followup:
         to = others(followup, taken)
     elif reply_all:
-        to = others([*targets, *original.addresses("to")], taken)
-        cc = others(original.addresses("cc"), taken)
+        to = others([*targets, *_clean(original.addresses("to"))], taken)
+        cc = others(_clean(original.addresses("cc")), taken)
     else:
         # The reply's target is kept even if it is one of ours (a note to self).
         to = []
@@ -220,7 +229,9 @@ def _forward_block(original: Message) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for label, name in (("From", "from"), ("Date", "date"), ("Subject", "subject")):
         if name in ("from",):
-            value = ", ".join(format_address(a, allow_utf8=True) for a in original.addresses(name))
+            value = ", ".join(
+                format_address(a, allow_utf8=True) for a in _clean(original.addresses(name))
+            )
         elif name == "date":
             value = format_date(original.date) if original.date is not None else ""
         else:
@@ -228,13 +239,14 @@ def _forward_block(original: Message) -> list[tuple[str, str]]:
         if value:
             rows.append((label, value))
     for label, name in (("To", "to"), ("Cc", "cc")):
-        addresses = original.addresses(name)
+        addresses = _clean(original.addresses(name))
         if addresses:
             rows.append((label, ", ".join(format_address(a, allow_utf8=True) for a in addresses)))
     return rows
 
 
 _FORWARD_LINE = "---------- Forwarded message ----------"
+_CTYPE_RE = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+/[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+")
 
 
 def forward(
@@ -281,10 +293,15 @@ def forward(
         builder.html = head + html_part.text()
     if include_attachments:
         for part in original.attachments:
+            ctype = part.content_type
+            # A type that cannot be written again, or a multipart the reader found no parts in,
+            # travels as plain data.
+            if not _CTYPE_RE.fullmatch(ctype) or ctype.startswith("multipart/"):
+                ctype = "application/octet-stream"
             builder.attach(
                 part.decoded(),
                 filename=part.filename,
-                content_type=part.content_type,
+                content_type=ctype,
                 inline=part.disposition == "inline" and part.content_id is not None,
                 content_id=part.content_id,
             )
