@@ -44,7 +44,7 @@ from mailproto.pop3 import (
     Update,
     User,
 )
-from mailproto.sasl import PasswordAuthenticator, Secret
+from mailproto.sasl import Authenticator, PasswordAuthenticator, Secret
 
 from ._helpers import Mailbox, client_events, merge_data, pump_server
 
@@ -296,6 +296,7 @@ RFC2449_CAPA = (
 
 def test_rfc2449_capa_server_side() -> None:
     server = POP3Server(
+        authenticator=Authenticator(),
         mechanisms=("CRAM-MD5", "KERBEROS_V4"),
         login_delay=900,
         expire="60",
@@ -471,3 +472,23 @@ def test_update_event_lists_marked_messages() -> None:
     server = logged_in(mailbox)
     pump_server(server, b"DELE 2\r\nQUIT\r\n", mailbox.answer)
     assert mailbox.events[-1] == Update((2,), (UIDS[1],), 1)
+
+
+def test_rfc1939_apop_example_checked_by_the_application() -> None:
+    server = POP3Server(apop_timestamp=TIMESTAMP)
+    server.data_to_send()
+    seen: list[OpenMaildrop] = []
+
+    def answer(srv: POP3Server, event: object) -> None:
+        assert isinstance(event, OpenMaildrop) and not event.verified
+        seen.append(event)
+        if event.check_password("tanstaaf"):
+            srv.send(Maildrop((369,), ("a",), "maildrop has 1 message (369 octets)"))
+        else:
+            srv.send(Err("permission denied", "AUTH"))
+
+    out = pump_server(server, b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n", answer)
+    assert out == b"+OK maildrop has 1 message (369 octets)\r\n"
+    assert seen[0].digest == "c4c9334bac560ecc979e58001b3e22fb"
+    assert seen[0].timestamp == TIMESTAMP
+    assert not seen[0].check_password("wrong")

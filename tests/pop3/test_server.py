@@ -355,3 +355,28 @@ def test_eof_mid_line_is_an_error() -> None:
     with pytest.raises(RemoteProtocolError) as info:
         server.next_event()
     assert info.value.kind is ErrorKind.UNEXPECTED_EOF
+
+
+def test_application_checks_user_pass_without_authenticator() -> None:
+    server = POP3Server(max_failed_logins=2)
+    server.data_to_send()
+    assert not server.capabilities().has("SASL")
+
+    def answer(srv: POP3Server, event: object) -> None:
+        assert isinstance(event, OpenMaildrop) and event.mechanism == "USER"
+        assert not event.verified and repr(event.password) == "Secret('***')"
+        if event.check_password("secret"):
+            srv.send(Maildrop((), ()))
+        else:
+            srv.send(Err("wrong password", "AUTH"))
+
+    out = pump_server(server, b"USER tim\r\nPASS nope\r\n", answer)
+    assert out == b"+OK send PASS\r\n-ERR [AUTH] wrong password\r\n"
+    assert not server.should_close
+    out = pump_server(server, b"USER tim\r\nPASS secret\r\n", answer)
+    assert out.endswith(b"+OK tim's maildrop has 0 messages (0 octets)\r\n")
+    assert server.state is State.TRANSACTION
+    # a second failure closes a session whose limit is two
+    server = POP3Server(max_failed_logins=2)
+    pump_server(server, b"USER a\r\nPASS b\r\nUSER a\r\nPASS b\r\n", answer)
+    assert server.should_close

@@ -17,6 +17,7 @@ these messages now).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 
 from ..connection import Event
@@ -369,17 +370,37 @@ class AuthChallenge(Reply):
 
 @dataclass(frozen=True, slots=True)
 class OpenMaildrop(ServerRequest):
-    """The client proved who it is: lock and list the maildrop.
+    """The client logged in: lock and list the maildrop.
 
     Answer with :class:`Maildrop`, or with :class:`Err` (code ``"IN-USE"`` when the maildrop is
-    locked, ``"LOGIN-DELAY"``, ``"SYS/TEMP"``...), which leaves the session in AUTHORIZATION.
+    locked, ``"LOGIN-DELAY"``, ``"SYS/TEMP"``, ``"AUTH"`` for wrong credentials...), which
+    leaves the session in AUTHORIZATION.
 
-    :param username: the authenticated user (the authorization identity when AUTH gave one).
-    :param mechanism: ``"USER"``, ``"APOP"`` or the SASL mechanism's name.
+    When the server connection has an :class:`~mailproto.sasl.Authenticator`, it has checked
+    the credentials already (``verified`` is ``True``). Without one, the application checks
+    them: ``password`` holds what USER/PASS sent, or ``digest`` and ``timestamp`` what APOP
+    sent, and :meth:`check_password` compares either with the real password. An ``Err``
+    answer to an unverified login counts as a failed login.
+
+    :param username: the user (the authorization identity when AUTH gave one).
+    :param mechanism: ``"USER"``, ``"APOP"`` or ``"AUTH"``.
     """
 
     username: str
     mechanism: str
+    verified: bool = True
+    password: Secret | None = None
+    digest: str | None = None
+    timestamp: str | None = None
+
+    def check_password(self, password: str | Secret) -> bool:
+        """Whether ``password`` is what the client proved it knows (constant-time compare)."""
+        plain = password.reveal() if isinstance(password, Secret) else password
+        if self.password is not None:
+            return hmac.compare_digest(self.password.reveal().encode(), plain.encode())
+        if self.digest is not None and self.timestamp is not None:
+            return hmac.compare_digest(apop_digest(self.timestamp, plain), self.digest)
+        return self.verified
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,14 @@ from .._buffer import ReceiveBuffer
 from .._dotstuff import DotStuffer
 from ..connection import NEED_DATA, BaseConnection, Event, Role, Sentinel
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
-from ..sasl import Authenticator, Challenge, ServerMechanism, Success, server_mechanism
+from ..sasl import (
+    Authenticator,
+    Challenge,
+    Secret,
+    ServerMechanism,
+    Success,
+    server_mechanism,
+)
 from ._events import (
     Apop,
     Auth,
@@ -175,7 +182,9 @@ def _plural(count: int, word: str) -> str:
 class POP3Server(BaseConnection):
     """The server side of a POP3 session; the greeting is queued on construction.
 
-    :param authenticator: checks USER/PASS, APOP and AUTH credentials (the default refuses all).
+    :param authenticator: checks USER/PASS, APOP and AUTH credentials. Without one the
+        application checks USER/PASS and APOP itself when it answers
+        :class:`~mailproto.pop3.OpenMaildrop`, and AUTH is not offered.
     :param greeting: the text of the greeting line.
     :param apop_timestamp: the APOP challenge (``<unique@host>``), or ``None`` not to offer APOP.
         It must be unique per connection; the application makes it (the core has no clock).
@@ -230,7 +239,7 @@ class POP3Server(BaseConnection):
         )
         super().__init__(Role.SERVER, buffer)
         self._tls_active = tls_active
-        self._authenticator = authenticator if authenticator is not None else Authenticator()
+        self._authenticator = authenticator
         self._apop_timestamp = apop_timestamp
         self._signoff = signoff
         self._tls_available = tls_available
@@ -338,6 +347,8 @@ class POP3Server(BaseConnection):
         return Capabilities(tuple(caps))
 
     def _offered_mechanisms(self) -> tuple[str, ...]:
+        if self._authenticator is None:
+            return ()  # SASL needs an Authenticator's callbacks
         if self._plaintext_without_tls or self._tls_active:
             return self._mechanisms
         return tuple(m for m in self._mechanisms if m not in _PLAINTEXT_MECHANISMS)
@@ -427,6 +438,8 @@ class POP3Server(BaseConnection):
                         "PASS without USER", Err("send USER first"), ErrorKind.BAD_SEQUENCE
                     )
                 user, self._user = self._user, None
+                if self._authenticator is None:
+                    return self._open(user, "USER", verified=False, password=password)
                 if self._authenticator.check_password(user, password, ""):
                     return self._open(user, "USER")
                 raise self._login_failed(f"wrong password for {user!r}")
@@ -434,6 +447,14 @@ class POP3Server(BaseConnection):
                 if self._apop_timestamp is None:
                     raise self._error(
                         "APOP is not offered", Err("APOP not supported"), ErrorKind.UNKNOWN_COMMAND
+                    )
+                if self._authenticator is None:
+                    return self._open(
+                        name,
+                        "APOP",
+                        verified=False,
+                        digest=digest,
+                        timestamp=self._apop_timestamp,
                     )
                 secret = self._authenticator.lookup_password(name)
                 expected = apop_digest(self._apop_timestamp, secret.reveal()) if secret else ""
@@ -481,8 +502,17 @@ class POP3Server(BaseConnection):
             self._close_after_reply = True
         return error
 
-    def _open(self, username: str, mechanism: str) -> OpenMaildrop:
-        self._login = OpenMaildrop(username, mechanism)
+    def _open(
+        self,
+        username: str,
+        mechanism: str,
+        *,
+        verified: bool = True,
+        password: Secret | None = None,
+        digest: str | None = None,
+        timestamp: str | None = None,
+    ) -> OpenMaildrop:
+        self._login = OpenMaildrop(username, mechanism, verified, password, digest, timestamp)
         self._expect = _Expect.MAILDROP
         return self._login
 
@@ -493,10 +523,15 @@ class POP3Server(BaseConnection):
                 Err("unsupported authentication mechanism"),
                 ErrorKind.BAD_PARAMETER,
             )
+        authenticator = self._authenticator
+        if authenticator is None:  # pragma: no cover - no mechanisms are offered then
+            raise self._error(
+                "AUTH needs an authenticator", Err("AUTH not available"), ErrorKind.UNKNOWN_COMMAND
+            )
         try:
             mech = server_mechanism(
                 mechanism,
-                self._authenticator,
+                authenticator,
                 hostname=self._hostname,
                 random_bytes=self._random_bytes,
             )
@@ -528,7 +563,12 @@ class POP3Server(BaseConnection):
 
     def _sasl_done(self, result: Success) -> OpenMaildrop:
         username = result.authzid or result.authcid
-        if result.authzid and not self._authenticator.authorize(result.authcid, result.authzid):
+        authenticator = self._authenticator
+        if (
+            result.authzid
+            and authenticator is not None
+            and not authenticator.authorize(result.authcid, result.authzid)
+        ):
             raise self._login_failed(f"{result.authcid!r} may not act as {result.authzid!r}")
         return self._open(username, "AUTH")
 
@@ -719,6 +759,11 @@ class POP3Server(BaseConnection):
             self._write(serialize_reply(event))
             self._expect = None
             self._login = None
+            if not login.verified:
+                self._failed_logins += 1
+                if self._failed_logins >= self.max_failed_logins:
+                    self._state = State.CLOSED
+                    self._close()
             return
         if not isinstance(event, Maildrop):
             raise LocalProtocolError(f"answer OpenMaildrop with Maildrop or Err, not {event!r}")
