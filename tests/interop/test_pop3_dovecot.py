@@ -142,7 +142,10 @@ service imap-login {{
 def dovecot() -> Iterator[Dovecot]:
     program = require_program("dovecot", "/usr/sbin/dovecot")
     if os.geteuid() != 0:
-        pytest.fail("the Dovecot interop tests run as root (CI does)")
+        message = "the Dovecot interop tests run as root (CI does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     # Not pytest's tmp_path: its parents are private to root, and Dovecot's own processes
     # (users dovecot and nobody) must reach the passwd file and the maildirs.
     root = Path(tempfile.mkdtemp(prefix="mailproto-dovecot-"))

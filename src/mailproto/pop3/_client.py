@@ -280,6 +280,12 @@ class POP3Client(BaseConnection):
     def _positive(self, command: Command, line: bytes, text: str, code: str | None) -> Event:
         rest = line[4:]
         match command:
+            case Retr(_) | Top(_, _):
+                self._in_message = True
+                self._buffer.begin_block(
+                    bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
+                )
+                return MessageStart(text)
             case Stat():
                 count, size = _stat(rest)
                 self._finish()
@@ -295,12 +301,6 @@ class POP3Client(BaseConnection):
                 msg, uid = parse_uid_entry(rest)
                 self._finish()
                 return UidLine(msg, uid)
-            case Retr(_) | Top(_, _):
-                self._in_message = True
-                self._buffer.begin_block(
-                    bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
-                )
-                return MessageStart(text)
             case Pass() | Apop() | Auth():
                 self._challenge_pending = False
                 self._state = State.TRANSACTION

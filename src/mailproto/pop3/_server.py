@@ -654,6 +654,9 @@ class POP3Server(BaseConnection):
 
     def _transaction(self, command: Command) -> Event | None:
         match command:
+            case Retr(msg):
+                index = self._message(msg)
+                return self._retrieve(msg, index, None)
             case Stat():
                 self._write(serialize_reply(StatReply(self._count, self._octets)))
             case List(None):
@@ -680,9 +683,6 @@ class POP3Server(BaseConnection):
                 else:
                     index = self._message(msg, listing=True)
                     self._write(serialize_reply(UidLine(msg, uids[index])))
-            case Retr(msg):
-                index = self._message(msg)
-                return self._retrieve(msg, index, None)
             case Top(msg, lines):
                 index = self._message(msg)
                 return self._retrieve(msg, index, lines)
