@@ -96,6 +96,7 @@ class POP3Client(BaseConnection):
     :param max_message_size: the largest message accepted (``None``: no limit); a larger one
         is read to its end and reported as RemoteProtocolError (kind TOO_BIG).
     :param max_listing_entries: the most lines a LIST, UIDL, CAPA or LANG answer may have.
+    :param max_buffer_size: the most received bytes held unparsed.
     :param tls_active: the connection is already encrypted (POP3S).
     """
 
@@ -107,11 +108,15 @@ class POP3Client(BaseConnection):
         max_line_length: int = 8192,
         max_message_size: int | None = None,
         max_listing_entries: int = 1_000_000,
+        max_buffer_size: int = 1 << 21,
         tls_active: bool = False,
     ) -> None:
         super().__init__(
             Role.CLIENT,
-            ReceiveBuffer(max_line_length=max_line_length, max_buffer_size=1 << 21),
+            ReceiveBuffer(
+                max_line_length=max_line_length,
+                max_buffer_size=max(max_buffer_size, max_line_length),
+            ),
         )
         self._tls_active = tls_active
         self._pipelining_choice = pipelining

@@ -202,6 +202,7 @@ class POP3Server(BaseConnection):
     :param auth_resp_code: list AUTH-RESP-CODE (RFC 3206) among the capabilities.
     :param max_line_length: the longest command line accepted.
     :param max_sasl_line_length: the longest SASL response line accepted.
+    :param max_buffer_size: the most received bytes held unparsed (pipelined commands).
     :param max_failed_logins: failed logins after which the session is closed.
     :param max_errors: bad commands after which the session is closed.
     :param hostname: the server's name for mechanisms that need it (CRAM-MD5).
@@ -228,6 +229,7 @@ class POP3Server(BaseConnection):
         auth_resp_code: bool = True,
         max_line_length: int = 1024,
         max_sasl_line_length: int = 16384,
+        max_buffer_size: int = 1 << 20,
         max_failed_logins: int = 3,
         max_errors: int = 20,
         hostname: str = "localhost",
@@ -235,7 +237,7 @@ class POP3Server(BaseConnection):
     ) -> None:
         buffer = ReceiveBuffer(
             max_line_length=max(max_line_length, max_sasl_line_length),
-            max_buffer_size=max(1 << 16, 4 * max_sasl_line_length),
+            max_buffer_size=max(max_buffer_size, max_sasl_line_length, max_line_length),
         )
         super().__init__(Role.SERVER, buffer)
         self._tls_active = tls_active
