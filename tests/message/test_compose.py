@@ -491,3 +491,41 @@ def test_build_then_parse_gives_back_what_was_built(
         assert msg.html_body.text() == expected_text(html)
     assert [(p.filename, p.decoded()) for p in msg.attachments] == attachments
     assert [d for d in msg.defects if d.kind != DefectKind.INVALID_ADDRESS] == []
+
+
+def test_utf8_file_name_needs_smtputf8() -> None:
+    builder = MessageBuilder(from_="a@example.com", to="b@example.com", text="x")
+    builder.attach(b"data", filename="Grüße.txt")
+    assert not builder.build(now=NOW).needs_smtputf8
+    utf8 = builder.build(now=NOW, allow_utf8=True)
+    assert 'filename="Grüße.txt"'.encode() in utf8.to_bytes()
+    assert utf8.needs_smtputf8
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        Address("", "a", ""),
+        Address("", "a", "x> , evil@example.com"),
+        Address("", "a", "a..b"),
+        Address("", "a", "[bad[literal]"),
+        Address("Bad\nName", "a", "example.com"),
+        Address("", "a\r\n", "example.com"),
+        Address("\ud800", "a", "example.com"),
+    ],
+)
+def test_addresses_that_cannot_be_written_are_refused(address: Address) -> None:
+    with pytest.raises(LocalProtocolError):
+        compose(from_="a@example.com", to=address, now=NOW)
+
+
+def test_groups_are_not_allowed_in_from() -> None:
+    with pytest.raises(LocalProtocolError):
+        compose(from_=Group("g", (Address("", "a", "example.com"),)), now=NOW)
+
+
+def test_lone_surrogates_are_refused() -> None:
+    with pytest.raises(LocalProtocolError):
+        compose(from_="a@example.com", subject="\udc80", now=NOW)
+    with pytest.raises(LocalProtocolError):
+        compose(from_="a@example.com", text="\udc80", now=NOW)

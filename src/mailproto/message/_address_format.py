@@ -23,6 +23,7 @@ __all__ = [
 _ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\u0080-\U0010ffff"
 _DOT_ATOM_RE = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*")
 _QUOTE_RE = re.compile(r'(["\\])')
+# What a domain name is written with (letters, digits, hyphens, dots; "_" is seen in the wild).
 
 
 def is_dot_atom(text: str) -> bool:
@@ -49,8 +50,17 @@ def format_addr_spec(local_part: str, domain: str) -> str:
     return f"{local}@{domain}" if domain else local
 
 
+_DOMAIN_LITERAL_RE = re.compile(r"\[[\x21-\x5a\x5e-\x7e]*\]")
+
+
 def _idna_domain(domain: str, allow_utf8: bool) -> str:
-    if allow_utf8 or domain.isascii() or domain.startswith("["):
+    if domain.startswith("["):
+        if not _DOMAIN_LITERAL_RE.fullmatch(domain):
+            raise LocalProtocolError(f"bad domain literal {domain!r}", kind=ErrorKind.BAD_PARAMETER)
+        return domain
+    if not is_dot_atom(domain):
+        raise LocalProtocolError(f"bad domain {domain!r}", kind=ErrorKind.BAD_PARAMETER)
+    if allow_utf8 or domain.isascii():
         return domain
     try:
         return domain.encode("idna").decode("ascii")
@@ -66,8 +76,8 @@ def format_mailbox(address: Address, *, allow_utf8: bool = False) -> str:
     Unless *allow_utf8* (SMTPUTF8, RFC 6531/6532), an internationalised domain becomes its IDNA
     A-labels (``xn--...``), and a non-ASCII local part, which has no ASCII form, is refused.
 
-    :raises LocalProtocolError: the address cannot be written without SMTPUTF8, or holds a line
-        break.
+    :raises LocalProtocolError: the address cannot be written without SMTPUTF8, holds a line
+        break, or its domain is missing or not a dot-atom or domain literal.
     """
     local, domain = address.local_part, address.domain
     check_no_line_breaks(local + domain, "address")

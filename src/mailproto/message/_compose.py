@@ -350,6 +350,12 @@ def _boundary(contents: Sequence[bytes], random_bytes: RandomBytes) -> bytes:
     )
 
 
+def _headers_ascii(part: _Leaf | _Multi) -> bool:
+    if isinstance(part, _Leaf):
+        return all(value.isascii() for _, value, _ in part.headers)
+    return all(_headers_ascii(c) for c in part.children)
+
+
 def _has_8bit(part: _Leaf | _Multi) -> bool:
     if isinstance(part, _Leaf):
         return part.encoding == "8bit"
@@ -514,6 +520,8 @@ class MessageBuilder:
         """
         if not self.from_:
             raise _bad("a message needs a From address")
+        if any(isinstance(a, Group) for a in self.from_):
+            raise _bad("From is a list of mailboxes; a group is not allowed there")
         from_boxes = list(_mailboxes(self.from_))
         if len(from_boxes) != 1 and self.sender is None:
             raise _bad("a message with several From addresses needs a Sender (RFC 5322 3.6.2)")
@@ -574,8 +582,12 @@ class MessageBuilder:
         recipients: dict[str, None] = {}
         for box in _mailboxes([*self.to, *self.cc, *self.bcc]):
             recipients.setdefault(format_mailbox(box, allow_utf8=allow_utf8), None)
-        needs_utf8 = not head.isascii() or not all(
-            r.isascii() for r in (envelope_sender, *recipients)
+        needs_utf8 = not (
+            head.isascii()
+            and all(line.isascii() for line in mime_head)
+            and _headers_ascii(part)
+            and envelope_sender.isascii()
+            and all(r.isascii() for r in recipients)
         )
         return ComposedMessage(
             data=data,

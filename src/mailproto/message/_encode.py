@@ -57,9 +57,15 @@ def _bad_value(message: str) -> LocalProtocolError:
 
 
 def check_no_line_breaks(text: str, what: str = "header value") -> None:
-    """Refuse CR and LF in a value that goes into a header (a header injection otherwise)."""
+    """Refuse CR and LF in a value that goes into a header (a header injection otherwise), and
+    text that has no UTF-8 form (lone surrogates)."""
     if _LINE_BREAK_RE.search(text):
         raise _bad_value(f"{what} contains a line break: {text!r}")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _bad_value(f"{what} cannot be encoded as UTF-8: {text!r}") from exc
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import html as html_lib
 import re
 from collections.abc import Iterable
 
+from ..errors import LocalProtocolError
 from ._address import Address, Group
-from ._address_format import format_addr_spec, format_address
+from ._address_format import format_addr_spec, format_address, format_mailbox
 from ._compose import AddressLike, MessageBuilder, _to_address, _to_addresses, format_date
 from ._message import Message
 
@@ -108,9 +109,14 @@ def _key(address: Address) -> str:
 
 
 def _clean(items: Iterable[Address]) -> list[Address]:
-    """Addresses read from a message, made fit to write again: display names on one line."""
+    """Addresses read from a message, made fit to write again: display names on one line, and
+    addresses that cannot be written at all (no domain, a broken one) left out."""
     out: list[Address] = []
     for a in items:
+        try:
+            format_mailbox(a, allow_utf8=True)
+        except LocalProtocolError:
+            continue
         name = " ".join(a.display_name.split())
         out.append(a if name == a.display_name else Address(name, a.local_part, a.domain))
     return out
@@ -153,7 +159,9 @@ def reply(
     The reply goes to the original's Reply-To if it has one, else to its From (and to its To
     when the original is one of ours, From one of *me*). With *reply_all*, the original's To and
     Cc are added, without the user's own addresses (*from_* and *me*) and without repeats (a
-    Mail-Followup-To field, when present, is used instead, as mailing lists ask). The subject gets
+    Mail-Followup-To field, when present, is used instead, as mailing lists ask); addresses of the
+    original that cannot be written again (without a domain, or with a broken one) are left
+    out. The subject gets
     one ``Re:``; In-Reply-To is the original's Message-ID and References the original's
     References (or its single In-Reply-To) followed by that id, trimmed to *max_references*.
 
