@@ -359,7 +359,9 @@ PLAIN = "dGVzdAB0ZXN0AHRlc3Q="
 
 @pytest.mark.parametrize("initial", [True, False])
 def test_rfc5034_plain_both_sides(initial: bool) -> None:
-    script: list[tuple[str, bytes]] = [("S", b"+OK pop server ready\r\n")]
+    script: list[tuple[str, bytes]] = [
+        ("S", b"+OK pop.example.com BlurdyBlurp POP3 server ready\r\n")
+    ]
     if initial:
         script += [("C", f"AUTH PLAIN {PLAIN}\r\n".encode())]
     else:
@@ -367,7 +369,8 @@ def test_rfc5034_plain_both_sides(initial: bool) -> None:
     script += [("S", b"+OK Maildrop locked and ready\r\n")]
 
     server = POP3Server(
-        authenticator=PasswordAuthenticator({"test": "test"}), greeting="pop server ready"
+        authenticator=PasswordAuthenticator({"test": "test"}),
+        greeting="pop.example.com BlurdyBlurp POP3 server ready",
     )
 
     def answer(srv: POP3Server, event: object) -> None:
@@ -403,7 +406,9 @@ def test_rfc2595_stls_both_sides() -> None:
     assert server.data_to_send() == b"+OK Begin TLS negotiation\r\n"
     assert server.next_event() is NEED_DATA
     server.tls_started()
-    assert pump_server(server, b"STLS\r\n", Mailbox([]).answer) == b"-ERR STLS not available\r\n"
+    assert pump_server(server, b"STLS\r\n", Mailbox([]).answer) == (
+        b"-ERR Command not permitted when TLS active\r\n"
+    )
 
     client = POP3Client()
     client_events(client, b"+OK POP3 server ready\r\n")
@@ -414,6 +419,11 @@ def test_rfc2595_stls_both_sides() -> None:
     assert client.next_event() == StartTLS(b"")
     client.tls_started()
     assert client.tls_active
+    client.send(Stls())
+    assert client.data_to_send() == b"STLS\r\n"
+    assert client_events(client, b"-ERR Command not permitted when TLS active\r\n") == [
+        Err("Command not permitted when TLS active")
+    ]
 
 
 # RFC 6856 section 3: the LANG examples (client side, as the RFC's server words them).
@@ -492,3 +502,78 @@ def test_rfc1939_apop_example_checked_by_the_application() -> None:
     assert seen[0].digest == "c4c9334bac560ecc979e58001b3e22fb"
     assert seen[0].timestamp == TIMESTAMP
     assert not seen[0].check_password("wrong")
+
+
+def test_rfc5034_first_example_client_side() -> None:
+    """The whole first example of RFC 5034 section 6: CAPA, STLS, CAPA again, AUTH PLAIN."""
+    client = POP3Client()
+    assert client_events(client, b"+OK pop.example.com BlurdyBlurp POP3 server ready\r\n") == [
+        Greeting("pop.example.com BlurdyBlurp POP3 server ready")
+    ]
+    client.send(Capa())
+    assert client.data_to_send() == b"CAPA\r\n"
+    before = client_events(
+        client,
+        b"+OK List of capabilities follows\r\nSASL DIGEST-MD5 GSSAPI ANONYMOUS\r\nSTLS\r\n"
+        b"IMPLEMENTATION BlurdyBlurp POP3 server\r\n.\r\n",
+    )
+    assert before == [
+        Capabilities(
+            (
+                Capability("SASL", ("DIGEST-MD5", "GSSAPI", "ANONYMOUS")),
+                Capability("STLS"),
+                Capability("IMPLEMENTATION", ("BlurdyBlurp", "POP3", "server")),
+            ),
+            "List of capabilities follows",
+        )
+    ]
+    client.send(Stls())
+    assert client.data_to_send() == b"STLS\r\n"
+    client.receive_data(b"+OK Begin TLS negotiation now\r\n")
+    assert client.next_event() == Ok("Begin TLS negotiation now")
+    assert client.next_event() == StartTLS(b"")
+    client.tls_started()
+    assert client.capabilities is None
+    client.send(Capa())
+    assert client.data_to_send() == b"CAPA\r\n"
+    after = client_events(
+        client,
+        b"+OK List of capabilities follows\r\nSASL PLAIN DIGEST-MD5 GSSAPI ANONYMOUS\r\n"
+        b"IMPLEMENTATION BlurdyBlurp POP3 server\r\n.\r\n",
+    )
+    assert after[0].args("SASL") == ("PLAIN", "DIGEST-MD5", "GSSAPI", "ANONYMOUS")  # type: ignore[attr-defined]
+    client.send(Auth("PLAIN", b"test\x00test\x00test"))
+    assert client.data_to_send() == b"AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n"
+    assert client_events(client, b"+OK Maildrop locked and ready\r\n") == [
+        Ok("Maildrop locked and ready")
+    ]
+    assert client.state.value == "TRANSACTION"
+
+
+def test_rfc5034_first_example_server_side() -> None:
+    """The server's half of the same example, with this server's own CAPA list and texts."""
+    server = POP3Server(
+        authenticator=PasswordAuthenticator({"test": "test"}),
+        greeting="pop.example.com BlurdyBlurp POP3 server ready",
+        tls_available=True,
+        plaintext_without_tls=False,
+        implementation="BlurdyBlurp",
+    )
+    assert server.data_to_send() == b"+OK pop.example.com BlurdyBlurp POP3 server ready\r\n"
+    box = Mailbox([])
+    before = pump_server(server, b"CAPA\r\n", box.answer)
+    assert b"\r\nSTLS\r\n" in before and b"PLAIN" not in before
+    server.receive_data(b"STLS\r\n")
+    assert server.next_event() == StartTLS(b"")
+    assert server.data_to_send() == b"+OK Begin TLS negotiation\r\n"
+    server.tls_started()
+    after = pump_server(server, b"CAPA\r\n", box.answer)
+    assert b"SASL SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN\r\n" in after
+    assert b"STLS" not in after
+
+    def answer(srv: POP3Server, event: object) -> None:
+        assert event == OpenMaildrop("test", "AUTH")
+        srv.send(Maildrop((), (), "Maildrop locked and ready"))
+
+    out = pump_server(server, b"AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=\r\n", answer)
+    assert out == b"+OK Maildrop locked and ready\r\n"

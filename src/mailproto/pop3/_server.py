@@ -472,7 +472,13 @@ class POP3Server(BaseConnection):
                 self._state = State.CLOSED
                 self._close()
             case Stls():
-                if not self._tls_available or self._tls_active:
+                if self._tls_active:
+                    raise self._error(
+                        "STLS when TLS is already active",
+                        Err("Command not permitted when TLS active"),
+                        ErrorKind.BAD_SEQUENCE,
+                    )
+                if not self._tls_available:
                     raise self._error(
                         "STLS is not available", Err("STLS not available"), ErrorKind.BAD_SEQUENCE
                     )
