@@ -259,3 +259,14 @@ def test_stls_forgets_capabilities() -> None:
     assert client.capabilities is None
     with pytest.raises(LocalProtocolError):
         client.receive_data(b"more plaintext")
+
+
+def test_overlong_status_line_counts_as_the_answer() -> None:
+    client = in_transaction(max_line_length=100)
+    client.send(Stat())
+    client.send(Noop())
+    with pytest.raises(RemoteProtocolError) as info:
+        client_events(client, b"+OK " + b"9" * 300 + b"\r\n")
+    assert info.value.kind is ErrorKind.LINE_TOO_LONG
+    assert client.data_to_send().endswith(b"NOOP\r\n")
+    assert client_events(client, b"+OK\r\n") == [Ok()]

@@ -239,7 +239,14 @@ class POP3Client(BaseConnection):
             return self._message_chunk()
         if self._listing is not None:
             return self._listing_lines(self._listing)
-        line = self._buffer.read_line()
+        try:
+            line = self._buffer.read_line()
+        except RemoteProtocolError:
+            # An over-long status line is still the answer to the oldest command.
+            if self._sent and self._state is not State.GREETING:
+                self._challenge_pending = False
+                self._finish()
+            raise
         if line is None:
             return NEED_DATA
         if self._state is State.GREETING:
