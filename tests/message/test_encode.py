@@ -266,3 +266,43 @@ def test_choose_transfer_encoding(data: bytes, text: bool, allow_8bit: bool, exp
 def test_encode_transfer_leaves_7bit_alone() -> None:
     assert encode_transfer(b"abc\r\n", "7bit") == b"abc\r\n"
     assert encode_transfer(b"abc", "base64") == b"YWJj\r\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# RFC 2047 section 8's example, written in UTF-8, and our own reader
+
+
+def test_rfc2047_section8_example_headers() -> None:
+    from mailproto.message._address import Address
+    from mailproto.message._address_format import format_address
+
+    assert format_address(Address("Keith Moore", "moore", "cs.utk.edu")) == (
+        "Keith Moore <moore@cs.utk.edu>"
+    )
+    assert format_address(Address("Keld Jørn Simonsen", "keld", "dkuug.dk")) == (
+        "Keld =?utf-8?b?SsO4cm4=?= Simonsen <keld@dkuug.dk>"
+    )
+    assert format_address(Address("André Pirard", "PIRARD", "vm1.ulg.ac.be")) == (
+        "=?utf-8?b?QW5kcsOp?= Pirard <PIRARD@vm1.ulg.ac.be>"
+    )
+    subject = "If you can read this you understand the example."
+    assert encode_unstructured(subject) == subject
+    written = encode_unstructured("Wenn Sie das lesen können, verstehen Sie das Beispiel.")
+    assert written == "Wenn Sie das lesen =?utf-8?q?k=C3=B6nnen,?= verstehen Sie das Beispiel."
+
+
+def test_a_word_too_long_for_any_line_becomes_encoded_words() -> None:
+    word = "x" * 2000
+    folded = fold_header("Subject", encode_unstructured(word, offset=9))
+    assert all(len(line) <= 78 for line in folded.split(b"\r\n"))
+    assert decode_with_stdlib("Subject", encode_unstructured(word, offset=9)) == word
+
+
+@given(header_text.map(lambda t: " ".join(t.split())), st.booleans())
+def test_unstructured_round_trips_through_our_reader(text: str, allow_utf8: bool) -> None:
+    from mailproto.message import Message
+
+    raw = fold_header("Subject", encode_unstructured(text, allow_utf8=allow_utf8, offset=9))
+    msg = Message.parse(raw + b"\r\n")
+    assert msg.subject == text
+    assert msg.defects == []
