@@ -183,3 +183,49 @@ def test_curl_list_retr_uidl_top_dele(running: tuple[ThreadedServer, Store]) -> 
     assert top == b"From: b@example.org\r\nSubject: second\r\n\r\nline 1\r\n"
     curl("-X", "DELE 2", "-I", base + "/")
     assert store.deleted == [2]
+
+
+def test_our_client_and_server_over_asyncio() -> None:
+    """The download helper against our server, both on the asyncio driver, over loopback."""
+    import asyncio
+
+    from mailproto.drivers import asyncio as aio
+    from mailproto.pop3 import MailboxDownload, POP3Client, download_async
+
+    store = Store()
+
+    async def handler(channel: aio.AsyncChannel) -> None:
+        async for event in channel.events():
+            if isinstance(event, OpenMaildrop):
+                sizes = tuple(len(m) for m in store.messages["tim"])
+                await channel.send(Maildrop(sizes, store.uids()))
+            elif isinstance(event, RetrieveMessage):
+                data = store.messages["tim"][event.msg - 1]
+                await channel.send(MessageStart(), MessageData(data), MessageEnd())
+            elif isinstance(event, Update):
+                store.deleted.extend(event.deleted)
+                await channel.send(Ok("bye"))
+
+    async def run() -> list[bytes]:
+        server = await aio.serve(
+            lambda: POP3Server(authenticator=PasswordAuthenticator({"tim": "secret"})),
+            handler,
+            "127.0.0.1",
+            0,
+            idle_timeout=LIMIT,
+        )
+        try:
+            client = POP3Client()
+            job = MailboxDownload(
+                client, username="tim", password="secret", known_uids={store.uids()[0]}, delete=True
+            )
+            channel = await aio.connect("127.0.0.1", server.port, client, idle_timeout=LIMIT)
+            async with channel:
+                return [m.data async for m in download_async(channel, job)]
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    got = asyncio.run(run())
+    assert got == MESSAGES[1:]
+    assert sorted(store.deleted) == [1, 2, 3]
