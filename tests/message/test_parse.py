@@ -399,3 +399,10 @@ def test_a_fold_without_indent_continues_the_field() -> None:
     assert msg.subject == "s"
     assert msg.decoded() == b"body"
     assert [d.kind for d in msg.defects] == [DefectKind.MALFORMED_HEADER_LINE]
+
+
+def test_a_delimiter_at_the_very_end_starts_no_part() -> None:
+    raw = b"Content-Type: multipart/mixed; boundary=1\n\n--1\nContent-Type: text/plain\n\nhi\n--1\n"
+    msg = Message.parse(raw)
+    assert [p.decoded() for p in msg.parts] == [b"hi"]
+    assert DefectKind.MISSING_CLOSE_DELIMITER in [d.kind for d in msg.defects]

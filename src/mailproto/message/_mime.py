@@ -188,7 +188,9 @@ def find_boundaries(
                 i = buf.find(delim, line_end, end)
                 continue
         i = buf.find(delim, i + 1, end)
-    if part_start >= 0:
+    if part_start >= 0 and (part_start < end or not parts):
+        # No close delimiter: the last part runs to the end (a delimiter at the very end starts
+        # no part, unless it is the only one).
         parts.append((part_start, end))
     return parts, preamble_end, end, False
 
