@@ -279,3 +279,74 @@ def test_arbitrary_bytes_to_the_client(data: bytes, step: int) -> None:
         except RemoteProtocolError as error:
             if error.fatal:
                 return
+
+
+transaction_commands = st.lists(
+    st.one_of(
+        st.builds(Dele, st.integers(1, 6)),
+        st.builds(Retr, st.integers(1, 6)),
+        st.builds(List, st.none() | st.integers(1, 6)),
+        st.builds(Uidl, st.none() | st.integers(1, 6)),
+        st.builds(Top, st.integers(1, 6), st.integers(0, 3)),
+        st.sampled_from([Stat(), Rset(), Noop()]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(message_bytes.map(lambda m: b"H: x\r\n\r\n" + m), min_size=1, max_size=5),
+    transaction_commands,
+)
+def test_server_agrees_with_a_model_maildrop(
+    messages: list[bytes], commands: list[Command]
+) -> None:
+    """Random TRANSACTION commands: every answer is what a model of the maildrop predicts."""
+    mailbox = Mailbox(messages)
+    server = POP3Server(authenticator=PasswordAuthenticator({"u": "p"}))
+    client = POP3Client(pipelining=True)
+    client_events(client, server.data_to_send())
+    client.send(User("u"))
+    client.send(Pass(Secret("p")))
+    client_events(client, pump_server(server, client.data_to_send(), mailbox.answer))
+    deleted: set[int] = set()
+    sizes = {n: len(m) for n, m in enumerate(messages, 1)}
+    for command in commands:
+        client.send(command)
+        events = merge_data(
+            client_events(client, pump_server(server, client.data_to_send(), mailbox.answer))
+        )
+        msg = getattr(command, "msg", None)
+        if msg is not None and (msg not in sizes or msg in deleted):
+            assert events == [Err(events[0].text)] and isinstance(events[0], Err)  # type: ignore[attr-defined]
+            continue
+        live = [n for n in sizes if n not in deleted]
+        match command:
+            case Dele(n):
+                deleted.add(n)
+                assert events == [Ok(f"message {n} deleted")]
+            case Rset():
+                deleted.clear()
+                assert isinstance(events[0], Ok)
+            case Stat():
+                assert events == [StatReply(len(live), sum(sizes[n] for n in live))]
+            case List(None):
+                assert events[0].entries == tuple((n, sizes[n]) for n in live)  # type: ignore[attr-defined]
+            case List(n):
+                assert events == [ScanLine(n, sizes[n])]  # type: ignore[arg-type]
+            case Uidl(None):
+                assert events[0].entries == tuple((n, f"uid{n - 1}") for n in live)  # type: ignore[attr-defined]
+            case Uidl(n):
+                assert events == [UidLine(n, f"uid{n - 1}")]  # type: ignore[arg-type,operator]
+            case Retr(n):
+                assert events[1] == MessageData(expected_download(messages[n - 1]))
+            case Top(n, lines):
+                head, _, body = expected_download(messages[n - 1]).partition(b"\r\n\r\n")
+                kept = b"".join(line + b"\r\n" for line in body.split(b"\r\n")[:-1][:lines])
+                assert events[1] == MessageData(head + b"\r\n\r\n" + kept)
+            case Noop():
+                assert events == [Ok()]
+    client.send(Quit())
+    client_events(client, pump_server(server, client.data_to_send(), mailbox.answer))
+    assert sorted(mailbox.deleted) == sorted(deleted)
