@@ -529,3 +529,13 @@ def test_lone_surrogates_are_refused() -> None:
         compose(from_="a@example.com", subject="\udc80", now=NOW)
     with pytest.raises(LocalProtocolError):
         compose(from_="a@example.com", text="\udc80", now=NOW)
+
+
+def test_attachment_type_with_parameters() -> None:
+    builder = MessageBuilder(from_="a@example.com", to="b@example.com", text="x")
+    builder.attach(b"a,b\r\n", filename="x.csv", content_type="Text/CSV; header=present")
+    data = builder.build(now=NOW, random_bytes=CountingRandom()).to_bytes()
+    assert b"Content-Type: text/csv; name=x.csv; header=present\r\n" in data
+    with pytest.raises(LocalProtocolError):
+        builder.attach(b"", content_type="text")
+        builder.build(now=NOW)

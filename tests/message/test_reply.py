@@ -206,3 +206,17 @@ def test_forward_as_attachment_keeps_the_original() -> None:
     std = email.message_from_bytes(data, policy=email.policy.default)
     inner = next(std.iter_attachments()).get_content()
     assert inner["Message-ID"] == "<m3@example.com>"
+
+
+def test_forward_keeps_the_charset_of_attached_text() -> None:
+    original = Message.parse(
+        b"From: a@example.com\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+        b"Content-Disposition: attachment; filename=notes.txt\r\n\r\ncaf\xe9\r\n--b--\r\n"
+    )
+    data = forward(original, from_="me@example.org", to="x@example.com").build(now=NOW).to_bytes()
+    (att,) = Message.parse(data).attachments
+    assert att.charset == "iso-8859-1"
+    assert att.text() == "café"

@@ -31,6 +31,7 @@ from ._encode import (
 )
 from ._fold import fold_header
 from ._headers import parse_header_block
+from ._mime import parse_content_type
 
 __all__ = [
     "Attachment",
@@ -180,7 +181,8 @@ class Attachment:
 
     :param data: the content; a ``str`` is sent as UTF-8 text with a ``charset`` parameter.
         A ``str``, and ``message/*`` content, gets CRLF line endings.
-    :param content_type: ``type/subtype``; guessed from a few common file name suffixes when
+    :param content_type: ``type/subtype``, optionally with parameters
+        (``text/csv; header=present``); guessed from a few common file name suffixes when
         ``None``, ``application/octet-stream`` otherwise.
     :param filename: the file name shown to the recipient (RFC 2231 encoded when not ASCII).
     :param inline: ``Content-Disposition: inline`` rather than ``attachment``.
@@ -197,7 +199,7 @@ class Attachment:
     def resolved_type(self) -> str:
         """The content type to send, after guessing from the file name."""
         if self.content_type:
-            return self.content_type.strip().lower()
+            return self.content_type.strip()
         if self.filename and "." in self.filename:
             suffix = self.filename.rsplit(".", 1)[1].lower()
             if suffix in _TYPES_BY_SUFFIX:
@@ -281,10 +283,10 @@ def _params(pairs: Iterable[tuple[str, str]], allow_utf8: bool) -> str:
 
 
 def _attachment_leaf(att: Attachment, allow_utf8: bool, allow_8bit: bool) -> _Leaf:
-    ctype = att.resolved_type()
+    ctype, given, problems = parse_content_type(att.resolved_type())
     maintype, slash, subtype = ctype.partition("/")
-    if not (slash and _TOKEN_RE.fullmatch(maintype) and _TOKEN_RE.fullmatch(subtype)):
-        raise _bad(f"bad content type {att.content_type!r}: give it as type/subtype")
+    if problems or not (slash and _TOKEN_RE.fullmatch(maintype) and _TOKEN_RE.fullmatch(subtype)):
+        raise _bad(f"bad content type {att.content_type!r}: give it as type/subtype[; a=b]")
     type_params: list[tuple[str, str]] = []
     if isinstance(att.data, str):
         data = _normalize_text(att.data)
@@ -293,6 +295,8 @@ def _attachment_leaf(att: Attachment, allow_utf8: bool, allow_8bit: bool) -> _Le
         data = att.data
     if att.filename is not None:
         type_params.append(("name", att.filename))
+    set_here = {name for name, _ in type_params}
+    type_params.extend((k, v) for k, v in given.items() if k not in set_here)
     if maintype == "message":
         # RFC 2046 5.2.1: message/rfc822 is 7bit or 8bit; base64 only when neither is possible.
         # Its lines are made CRLF, as they would be on the wire.

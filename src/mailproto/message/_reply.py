@@ -161,9 +161,9 @@ def reply(
     Cc are added, without the user's own addresses (*from_* and *me*) and without repeats (a
     Mail-Followup-To field, when present, is used instead, as mailing lists ask); addresses of the
     original that cannot be written again (without a domain, or with a broken one) are left
-    out. The subject gets
-    one ``Re:``; In-Reply-To is the original's Message-ID and References the original's
-    References (or its single In-Reply-To) followed by that id, trimmed to *max_references*.
+    out. The subject gets one ``Re:``; In-Reply-To is the original's Message-ID and References
+    the original's References (or its single In-Reply-To) followed by that id, trimmed to
+    *max_references*.
 
     :param text: the reply's own text; with *quote* the original's text body follows it, after
         an *attribution* line (by default ``On <date>, <name> wrote:``), each line ``> ``-quoted.
@@ -306,6 +306,8 @@ def forward(
             # travels as plain data.
             if not _CTYPE_RE.fullmatch(ctype) or ctype.startswith("multipart/"):
                 ctype = "application/octet-stream"
+            elif part.charset and _CTYPE_RE.fullmatch("x/" + part.charset):
+                ctype += f"; charset={part.charset}"  # text keeps its charset
             builder.attach(
                 part.decoded(),
                 filename=part.filename,
