@@ -20,9 +20,18 @@ from mailproto.message._address import Address
 from mailproto.message._compose import MessageBuilder
 from mailproto.message._reply import forward, reply, reply_subject
 from tests.message.test_compose import CountingRandom, addresses, bodies, names
-from tests.message.test_differential import corpus_messages
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def corpus_messages(corpus: Path) -> list[Path]:
+    """The files the corpus manifest marks as messages."""
+    out: list[Path] = []
+    for line in (corpus / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        fields = line.split("\t")
+        if fields[-1] == "message" and (corpus / fields[0]).is_file():
+            out.append(corpus / fields[0])
+    return out
 
 
 def own_parts(part: email.message.Message) -> Iterator[email.message.Message]:
