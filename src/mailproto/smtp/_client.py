@@ -44,6 +44,7 @@ _FOLLOW: Final = 2  # BDAT chunk octets and AUTH responses: at once, behind what
 
 #: Commands after which another command may be pipelined (RFC 2920 section 3.1).
 _PIPELINABLE: Final = (MailFrom, RcptTo, Reset, Bdat, EndOfData)
+_PIPELINABLE_TYPES: Final = frozenset(_PIPELINABLE)
 #: EHLO failure codes after which a client falls back to HELO.
 _HELO_FALLBACK_CODES: Final = frozenset({500, 501, 502, 504, 550})
 
@@ -109,6 +110,8 @@ class SmtpClient(BaseConnection):
         self._queue: deque[tuple[int, bytes, Command | EndOfData | None]] = deque()
         # Commands written and not yet answered; the greeting comes first.
         self._awaiting: deque[_Awaited] = deque([_Awaited(_Greeting, 1)])
+        # How many of the awaited commands end a pipelining group (the greeting counts).
+        self._blocking = 1
         self._lines: list[str] = []
         self._code = 0
         self._greeted = False
@@ -127,6 +130,7 @@ class SmtpClient(BaseConnection):
         self._auth_verified = False
         self._quit_sent = False
         self._accepted = 0
+        self._reply_cache: dict[bytes, Reply] = {}
 
     # -- public properties ----------------------------------------------------------------------
 
@@ -199,7 +203,16 @@ class SmtpClient(BaseConnection):
             raise LocalProtocolError("the session is over")
         if self._starttls_outstanding:
             raise LocalProtocolError("wait for the STARTTLS reply and the TLS handshake")
-        if isinstance(event, DataChunk):
+        if type(event) is RcptTo and self._tx in ("mail", "rcpt") and not self._auth_outstanding:
+            # The common case of a long pipelined list, without the general checks below.
+            data = serialize_command(event)
+            self._tx = "rcpt"
+            if not self._queue and self._pipelining and not self._blocking:
+                self._write(data)
+                self._awaiting.append(_Awaited(event, 1))
+                return
+            self._queue.append((_CMD, data, event))
+        elif isinstance(event, DataChunk):
             self._send_content(event)
         elif isinstance(event, EndOfData):
             self._send_end()
@@ -330,10 +343,7 @@ class SmtpClient(BaseConnection):
         while queue:
             gate, data, command = queue[0]
             if gate == _CMD:
-                if awaiting and not (
-                    self._pipelining
-                    and all(isinstance(entry.command, _PIPELINABLE) for entry in awaiting)
-                ):
+                if awaiting and (self._blocking or not self._pipelining):
                     return
             elif gate == _DATA and not self._data_open:
                 return
@@ -346,7 +356,10 @@ class SmtpClient(BaseConnection):
                 ):
                     count = -1
                 awaiting.append(_Awaited(command, count))
-                if isinstance(command, EndOfData):
+                cls = type(command)
+                if cls not in _PIPELINABLE_TYPES:
+                    self._blocking += 1
+                elif cls is EndOfData:
                     self._data_open = False
 
     # -- receiving ------------------------------------------------------------------------------
@@ -372,8 +385,18 @@ class SmtpClient(BaseConnection):
                 raise
             if line is None:
                 return NEED_DATA
-            code, last, text = parse_reply_line(line)
             lines = self._lines
+            if not lines:
+                # Servers repeat the same few replies: a known single-line reply is reused.
+                cached = self._reply_cache.get(line)
+                if cached is not None:
+                    event = self._on_reply(cached)
+                    if self._queue:
+                        self._release()
+                    if event is not None:
+                        return event
+                    continue
+            code, last, text = parse_reply_line(line)
             if lines and code != self._code:
                 raise RemoteProtocolError(
                     f"reply line with code {code} inside a {self._code} reply",
@@ -393,6 +416,8 @@ class SmtpClient(BaseConnection):
                 continue
             self._lines = []
             reply = build_reply(code, lines)
+            if len(lines) == 1 and len(self._reply_cache) < 64:
+                self._reply_cache[line] = reply
             event = self._on_reply(reply)
             self._release()
             if event is not None:
@@ -420,6 +445,8 @@ class SmtpClient(BaseConnection):
         entry.count -= 1
         if entry.count == 0:
             awaiting.popleft()
+            if type(command) not in _PIPELINABLE_TYPES:
+                self._blocking -= 1
         if code == 421:
             self._shut()
             return reply
@@ -511,6 +538,7 @@ class SmtpClient(BaseConnection):
     def _shut(self) -> None:
         self._queue.clear()
         self._awaiting.clear()
+        self._blocking = 0
         self._close()
 
     def tls_started(self) -> None:

@@ -325,13 +325,16 @@ def parse_reply_line(line: bytes) -> tuple[int, bool, str]:
 def build_reply(code: int, texts: list[str]) -> Reply:
     """Build a :class:`Reply`, taking out an enhanced status code written on every line."""
     first = texts[0]
-    match = _ENHANCED_RE.match(first)
-    if match is not None and int(match.group(1)) == code // 100:
-        status = first[: match.end()].rstrip(" ")
-        prefix = status + " "
-        if all(t == status or t.startswith(prefix) for t in texts):
-            cut = len(prefix)
-            return Reply(code, tuple(t[cut:] for t in texts), status)
+    if first[:1].isdigit():
+        match = _ENHANCED_RE.match(first)
+        if match is not None and int(match.group(1)) == code // 100:
+            status = first[: match.end()].rstrip(" ")
+            prefix = status + " "
+            if len(texts) == 1:
+                return Reply(code, (first[len(prefix) :],), status)
+            if all(t == status or t.startswith(prefix) for t in texts):
+                cut = len(prefix)
+                return Reply(code, tuple(t[cut:] for t in texts), status)
     return Reply(code, tuple(texts), None)
 
 

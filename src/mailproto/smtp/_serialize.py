@@ -70,7 +70,11 @@ def _path(path: str, *, allow_null: bool, allow_postmaster: bool) -> str:
 
 def serialize_command(command: Command) -> bytes:
     """The command line, CRLF included, for a command event."""
-    if isinstance(command, MailFrom):
+    if type(command) is RcptTo:
+        line = "RCPT TO:" + _path(command.forward_path, allow_null=False, allow_postmaster=True)
+        if command.params:
+            line += _params(command.params)
+    elif isinstance(command, MailFrom):
         line = (
             "MAIL FROM:"
             + _path(command.reverse_path, allow_null=True, allow_postmaster=False)

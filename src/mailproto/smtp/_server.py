@@ -60,7 +60,9 @@ DEFAULT_AUTO_REPLY: Final[frozenset[type[Command]]] = frozenset(
 
 _BODY_VALUES: Final = frozenset({"7BIT", "8BITMIME", "BINARYMIME"})
 _NOTIFY_VALUES: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
-_STATE_AFTER_HELLO: Final = (ServerState.READY, ServerState.MAIL, ServerState.RCPT)
+_NO_COMMANDS: Final = frozenset(
+    {ServerState.CONNECTED, ServerState.PROXY, ServerState.CLOSED, ServerState.TLS}
+)
 
 
 def _has_non_ascii(params: Mapping[str, str | None]) -> bool:
@@ -169,6 +171,38 @@ class SmtpServer(BaseConnection):
         self._sasl: object | None = None
         self._sasl_name = ""
         self._sasl_final: object | None = None
+        self._offered: dict[str, str] | None = None
+        self._line_length = 0  # length of the unfinished content line (DATA)
+        self._long_line = False
+        # Constant default replies, serialised once: (reply, bytes) by event class.
+        self._accept_cache: dict[type, tuple[Reply, bytes]] = {}
+        for cls in (
+            MailFrom,
+            RcptTo,
+            Data,
+            MessageComplete,
+            Noop,
+            Reset,
+            Help,
+            Verify,
+            Expand,
+            Quit,
+            StartTLSCommand,
+        ):
+            reply = self._default_for(cls.__new__(cls))
+            self._accept_cache[cls] = (reply, serialize_reply(reply))
+        # Exact command lines the server answers itself, with their reply (the fast path).
+        self._auto_lines: dict[bytes, tuple[Command, bytes]] = {}
+        for line, command in (
+            (b"NOOP", Noop()),
+            (b"RSET", Reset()),
+            (b"QUIT", Quit()),
+            (b"HELP", Help()),
+        ):
+            if type(command) in self.auto_reply:
+                data = self._accept_cache[type(command)][1]
+                for form in (line, line.lower(), line.capitalize()):
+                    self._auto_lines[form] = (command, data)
 
     # -- public properties ----------------------------------------------------------------------
 
@@ -219,6 +253,8 @@ class SmtpServer(BaseConnection):
 
     def offered_extensions(self) -> dict[str, str]:
         """The extensions the EHLO reply lists now: keyword to parameters."""
+        if self._offered is not None:
+            return self._offered
         offered: dict[str, str] = {}
         for ext in self.extensions:
             if ext == "SIZE":
@@ -235,6 +271,7 @@ class SmtpServer(BaseConnection):
             offered["STARTTLS"] = ""
         if self._auth_offered():
             offered["AUTH"] = " ".join(self.auth_mechanisms)
+        self._offered = offered
         return offered
 
     def _auth_offered(self) -> bool:
@@ -325,6 +362,16 @@ class SmtpServer(BaseConnection):
 
     def accept(self) -> None:
         """Send the default positive reply to the event awaiting one (all of them, for LMTP)."""
+        pending = self._pending
+        if pending is None:
+            raise LocalProtocolError("no event is waiting for a reply")
+        cached = self._accept_cache.get(type(pending))
+        if cached is not None:
+            reply, data = cached
+            for _ in range(max(self._replies_owed, 1)):
+                self._write(data)
+                self._after_reply(pending, reply)
+            return
         reply = self.default_reply()
         for _ in range(max(self._replies_owed, 1)):
             self.send(reply)
@@ -398,10 +445,12 @@ class SmtpServer(BaseConnection):
             if code == 354:
                 self._state = ServerState.DATA
                 self._size = 0
+                self._line_length = 0
+                self._long_line = False
+                # Line lengths are checked here, on the unstuffed chunks (see _check_lines).
                 self._buffer.begin_block(
                     bare_line_endings=self.bare_line_endings,
                     max_size=self.max_message_size,
-                    max_line_length=self.max_text_line_length,
                 )
         elif isinstance(pending, MessageComplete):
             self._end_transaction()
@@ -414,6 +463,7 @@ class SmtpServer(BaseConnection):
             if code == 220:
                 self._hello = None
                 self._authenticated = None
+                self._offered = None
                 self._mail = None
                 self._rcpts = []
                 self._state = ServerState.TLS
@@ -421,6 +471,7 @@ class SmtpServer(BaseConnection):
         elif isinstance(pending, AuthResult):
             if code == 235:
                 self._authenticated = pending
+                self._offered = None
         elif isinstance(pending, Quit):
             self._close_session()
         if code == 421:
@@ -439,6 +490,7 @@ class SmtpServer(BaseConnection):
     def tls_started(self) -> None:
         """The driver has upgraded the transport: the session starts over (RFC 3207)."""
         super().tls_started()
+        self._offered = None
         if self._state is ServerState.TLS:
             self._state = ServerState.GREETED
 
@@ -503,16 +555,14 @@ class SmtpServer(BaseConnection):
             return self._read_data()
         if state is ServerState.BDAT:
             return self._read_bdat()
-        if state is ServerState.CONNECTED:
-            if self._connected_sent:
-                return NEED_DATA  # pragma: no cover - the reply moves the state on
-            self._connected_sent = True
-            event = Connected()
-            self._owe(event)
-            return event
-        if state is ServerState.PROXY:
-            return self._read_proxy()
-        if state is ServerState.CLOSED or state is ServerState.TLS:
+        if state in _NO_COMMANDS:
+            if state is ServerState.CONNECTED and not self._connected_sent:
+                self._connected_sent = True
+                event = Connected()
+                self._owe(event)
+                return event
+            if state is ServerState.PROXY:
+                return self._read_proxy()
             return NEED_DATA
         try:
             line = self._buffer.read_line()
@@ -524,6 +574,15 @@ class SmtpServer(BaseConnection):
             return NEED_DATA
         if state is ServerState.AUTH:
             return self._auth_line(line)
+        auto = self._auto_lines.get(line)
+        if auto is not None and not self._refused:
+            command, data = auto
+            self._write(data)
+            if type(command) is Reset:
+                self._end_transaction()
+            elif type(command) is Quit:
+                self._close_session()
+            return command
         if len(line) > self.max_command_length and not line[:5].upper().startswith(b"AUTH "):
             raise self._error(
                 "command line too long", 500, "5.5.2", "Line too long", ErrorKind.LINE_TOO_LONG
@@ -827,6 +886,12 @@ class SmtpServer(BaseConnection):
     def _read_data(self) -> Event | Sentinel:
         try:
             chunk = self._buffer.read_block()
+            if chunk is BLOCK_END and self._long_line:
+                raise RemoteProtocolError(
+                    f"line longer than {self.max_text_line_length} octets in DATA",
+                    kind=ErrorKind.LINE_TOO_LONG,
+                    limit=self.max_text_line_length,
+                )
         except RemoteProtocolError as exc:
             count = self._message_reply_count()
             self._end_transaction()
@@ -852,7 +917,27 @@ class SmtpServer(BaseConnection):
             self._state = ServerState.RCPT
             return event
         self._size += len(chunk)
+        if self.max_text_line_length is not None and not self._long_line:
+            self._check_lines(chunk, self.max_text_line_length)
         return DataChunk(chunk)
+
+    def _check_lines(self, chunk: bytes, limit: int) -> None:
+        """Note a content line longer than ``limit`` (CRLF excluded) in this chunk.
+
+        ``bytes.split`` does the scanning, so the cost is a few C passes per chunk; the
+        length of the line left unfinished at the chunk's end carries over to the next.
+        """
+        limit += 1  # the CR of the CRLF is counted with the line below
+        if b"\n" not in chunk:
+            self._line_length += len(chunk)
+            self._long_line = self._line_length > limit
+            return
+        lines = chunk.split(b"\n")
+        if self._line_length + len(lines[0]) > limit or (
+            len(chunk) > limit and max(map(len, lines)) > limit
+        ):
+            self._long_line = True
+        self._line_length = len(lines[-1])
 
     def _on_starttls(self, command: StartTLSCommand) -> Event:
         if not self.starttls or self._tls_active:
