@@ -344,12 +344,13 @@ class ReceiveBuffer:
             chunk = chunk.replace(b"\r\n.", _CRLF)
         # Decide from the raw bytes: normalising a bare LF must not make a line start.
         block.at_line_start = raw.endswith(_CRLF)
-        crlf = chunk.count(_CRLF)
-        if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
-            if block.policy is BareLineEndings.NORMALIZE:
-                chunk = _ANY_EOL.sub(_CRLF, chunk)
-            elif block.policy is BareLineEndings.REJECT:
-                block.bare = True
+        if block.policy is not BareLineEndings.ACCEPT:
+            crlf = chunk.count(_CRLF)
+            if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
+                if block.policy is BareLineEndings.NORMALIZE:
+                    chunk = _ANY_EOL.sub(_CRLF, chunk)
+                else:
+                    block.bare = True
         if block.long_line_pattern is not None and not block.long_line:
             self._check_line_lengths(block, chunk, block.long_line_pattern)
         block.size += len(chunk)
