@@ -406,3 +406,22 @@ def test_a_delimiter_at_the_very_end_starts_no_part() -> None:
     msg = Message.parse(raw)
     assert [p.decoded() for p in msg.parts] == [b"hi"]
     assert DefectKind.MISSING_CLOSE_DELIMITER in [d.kind for d in msg.defects]
+
+
+def test_every_codec_name_as_a_charset_never_raises() -> None:
+    # Python knows codecs that are no text charsets (idna, punycode, base64, ...): declared in
+    # mail, they must fall back, never raise.
+    import encodings.aliases
+
+    for name in sorted(set(encodings.aliases.aliases.values()) | {"idna", "punycode", "undefined"}):
+        raw = (
+            b"Subject: =?"
+            + name.encode()
+            + b"?b?/////w==?= =?"
+            + name.encode()
+            + b"?q?=FF=5C?=\r\n"
+            b"Content-Type: text/plain; charset=" + name.encode() + b"\r\n\r\n\xff\xfe\\x\\N{"
+        )
+        msg = Message.parse(raw)
+        assert isinstance(msg.subject, str)
+        assert isinstance(msg.text(), str)

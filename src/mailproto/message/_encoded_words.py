@@ -61,6 +61,14 @@ _ALIASES = {
     "x-utf-8": "utf-8",
 }
 
+# Python codecs that are no MIME charsets and must not decode mail text.
+_NOT_CHARSETS = frozenset(
+    {
+        "base64", "hex", "quopri", "uu", "bz2", "zlib", "rot-13", "idna", "punycode",
+        "undefined", "unicode-escape", "raw-unicode-escape", "escape", "mbcs", "oem",
+    }
+)  # fmt: skip
+
 _charset_cache: dict[str, str | None] = {}
 
 
@@ -88,7 +96,7 @@ def lookup_charset(label: str) -> str | None:
             except (LookupError, ValueError):
                 found = None
     # Codecs that are not text encodings must not be used to decode text.
-    if found is not None and found in {"base64", "hex", "quopri", "uu", "bz2", "zlib", "rot-13"}:
+    if found is not None and found in _NOT_CHARSETS:
         found = None
     if len(_charset_cache) < 4096:
         _charset_cache[label] = found
@@ -107,12 +115,18 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     if codec is not None and codec != "ascii":
         try:
             return data.decode(codec), True
-        except UnicodeDecodeError:
-            return data.decode(codec, "replace"), False
-        except LookupError:  # pragma: no cover - lookup_charset already checked
+        except (UnicodeError, LookupError, ValueError):
             pass
+        try:
+            return data.decode(codec, "replace"), False
+        except (UnicodeError, LookupError, ValueError):  # pragma: no cover - defensive
+            pass
+    if codec == "ascii" and data.isascii():
+        return data.decode("ascii"), True
+    # No charset, an unknown one, US-ASCII holding 8-bit bytes, or a codec that failed.
+    clean = not charset
     try:
-        return data.decode("utf-8"), codec is not None or charset is None
+        return data.decode("utf-8"), clean
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace").replace("\ufffd", "?"), False
 
