@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailproto import NEED_DATA, Event, LocalProtocolError, RemoteProtocolError
+from mailproto import NEED_DATA, ErrorKind, Event, LocalProtocolError, RemoteProtocolError
 from mailproto.smtp import (
     Auth,
     Bdat,
@@ -304,3 +304,55 @@ def test_serializing_never_lets_bad_text_through(text: str, extra: dict[str, str
             continue
         assert line.count(b"\r") == 1 and line.count(b"\n") == 1
         assert parse_command(line[:-2]) == event
+
+
+@given(
+    st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    st.integers(1, 64),
+    st.integers(5, 30),
+)
+def test_long_content_lines_are_found_across_any_chunking(
+    lengths: list[int], size: int, limit: int
+) -> None:
+    body = b"".join(b"x" * n + b"\r\n" for n in lengths)
+    server = SmtpServer(max_text_line_length=limit)
+    server.next_event()
+    server.accept()
+    server.receive_data(b"EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n")
+    for _ in range(4):
+        server.next_event()
+        server.accept()
+    data = body.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+    failed = False
+    for start in range(0, len(data), size):
+        server.receive_data(data[start : start + size])
+        while True:
+            try:
+                event = server.next_event()
+            except RemoteProtocolError as exc:
+                assert exc.kind is ErrorKind.LINE_TOO_LONG
+                failed = True
+                break
+            if event is NEED_DATA or isinstance(event, MessageComplete):
+                break
+    assert failed == (max(lengths) > limit)
+
+
+@given(
+    st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    st.lists(st.integers(1, 50), min_size=1, max_size=10),
+    st.integers(5, 30),
+)
+def test_line_length_check_carries_across_chunk_boundaries(
+    lengths: list[int], cuts: list[int], limit: int
+) -> None:
+    """The check the server runs on each DATA chunk, fed arbitrary pieces of the content."""
+    body = b"".join(b"x" * n + b"\r\n" for n in lengths)
+    server = SmtpServer(max_text_line_length=limit)
+    pos, i = 0, 0
+    while pos < len(body):
+        piece = body[pos : pos + cuts[i % len(cuts)]]
+        pos += len(piece)
+        i += 1
+        server._check_lines(piece, limit)
+    assert server._long_line == (max(lengths) > limit)

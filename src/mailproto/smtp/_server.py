@@ -930,7 +930,8 @@ class SmtpServer(BaseConnection):
         limit += 1  # the CR of the CRLF is counted with the line below
         if b"\n" not in chunk:
             self._line_length += len(chunk)
-            self._long_line = self._line_length > limit
+            if self._line_length > limit:
+                self._long_line = True
             return
         lines = chunk.split(b"\n")
         if self._line_length + len(lines[0]) > limit or (
