@@ -539,3 +539,8 @@ def test_attachment_type_with_parameters() -> None:
     with pytest.raises(LocalProtocolError):
         builder.attach(b"", content_type="text")
         builder.build(now=NOW)
+
+
+def test_no_sender_when_it_repeats_from() -> None:
+    msg = compose(from_="a@example.com", sender="a@example.com", to="b@example.com", now=NOW)
+    assert b"Sender:" not in msg.to_bytes()

@@ -220,3 +220,14 @@ def test_forward_keeps_the_charset_of_attached_text() -> None:
     (att,) = Message.parse(data).attachments
     assert att.charset == "iso-8859-1"
     assert att.text() == "café"
+
+
+def test_html_reply_cites_the_original() -> None:
+    builder = reply(ORIGINAL, from_="me@example.org", text="ok", html="<p>ok</p>")
+    assert builder.html == (
+        "<p>ok</p><p>On Sat, 21 Nov 2026 10:00:00 +0100, Alice wrote:</p>"
+        '<blockquote type="cite"><pre>Hi all,\n\n&gt; earlier\nthe plan.\n</pre></blockquote>'
+    )
+    assert reply(ORIGINAL, from_="me@example.org", html="<p>ok</p>", quote=False).html == (
+        "<p>ok</p>"
+    )

@@ -539,7 +539,12 @@ class MessageBuilder:
 
         headers.append(("Date", format_date(self.date or now), False))
         addresses("From", self.from_)
-        if self.sender is not None:
+        # RFC 5322 3.6.2: no Sender when it would only repeat the single From address.
+        if self.sender is not None and (
+            len(from_boxes) != 1
+            or format_mailbox(self.sender, allow_utf8=True)
+            != format_mailbox(from_boxes[0], allow_utf8=True)
+        ):
             addresses("Sender", [self.sender])
         addresses("Reply-To", self.reply_to)
         addresses("To", self.to)

@@ -135,6 +135,18 @@ def _who(address: Address | None) -> str:
     return address.display_name or format_addr_spec(address.local_part, address.domain)
 
 
+def _html_quote(original: Message, header: str) -> str:
+    """The original's HTML body (else its text, escaped) in a cited blockquote."""
+    esc = html_lib.escape
+    if original.html_body is not None:
+        inner = original.html_body.text()
+    elif original.text_body is not None:
+        inner = f"<pre>{esc(original.text_body.text())}</pre>"
+    else:
+        return ""
+    return f'<p>{esc(header)}</p><blockquote type="cite">{inner}</blockquote>'
+
+
 def _attribution(original: Message) -> str:
     sender = next(iter(_clean(original.addresses("from"))), None)
     when = original.date
@@ -167,7 +179,8 @@ def reply(
 
     :param text: the reply's own text; with *quote* the original's text body follows it, after
         an *attribution* line (by default ``On <date>, <name> wrote:``), each line ``> ``-quoted.
-    :param html: an HTML body for the reply, used as given.
+    :param html: an HTML body for the reply; with *quote* the original's HTML body (else its
+        text, escaped) follows in a ``<blockquote type="cite">`` after the attribution.
     """
     sender = _to_address(from_)
     mine = {_key(a) for a in _flat([sender, *_to_addresses(list(me))])}
@@ -208,12 +221,14 @@ def reply(
         to = list(targets or orig_from)
 
     body = text
+    header = attribution if attribution is not None else _attribution(original)
     if quote:
         part = original.text_body
         if part is not None:
-            header = attribution if attribution is not None else _attribution(original)
             quoted = quote_text(part.text())
             body = (text + "\n\n" if text else "") + header + "\n" + quoted
+        if html is not None:
+            html += _html_quote(original, header)
     references: list[str] = []
     msg_id = original.message_id
     if msg_id:
