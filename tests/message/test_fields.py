@@ -174,3 +174,12 @@ def test_rfc2231_sections_out_of_order_with_a_late_charset() -> None:
     assert ctype == "image/gif"
     assert params == {"name": "Book about \u2615 tables.gif"}
     assert problems == ["charset in section 2 of parameter 'name'"]
+
+
+def test_absurd_numbers_never_raise() -> None:
+    # int() refuses strings of more than 4300 digits; section numbers and dates must not reach it.
+    digits = "9" * 5000
+    _, params, _ = parse_content_type(f"text/plain; name*{digits}=x; a*0=b")
+    assert params["a"] == "b"
+    msg = Message.parse(f"Date: {digits} Jan {digits} {digits}:{digits}\r\n\r\n".encode())
+    assert msg.date is None

@@ -23,7 +23,7 @@ _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^;"(]+|;|\(')
 _QP_ESC = re.compile(r"\\(.)", re.S)
 # White space before "name=" inside a segment: a missing ";" (as in RFC 2231's own example).
 _MISSING_SEMI = re.compile(r"\s+(?=[A-Za-z0-9!#$%&'+.^_`{|}~-]+(?:\*\d+)?\*?\s*=)")
-_SECTION = re.compile(r"^(.*?)\*(\d+)(\*?)$")
+_SECTION = re.compile(r"^(.*?)\*(\d{1,4})(\*?)$")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n)")
 
