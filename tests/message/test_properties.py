@@ -82,13 +82,34 @@ _values = st.one_of(
             b'g: a@b, "q\\"" <c@d>;',
             b"Mon, 2 Jan 2023 10:00:00 +0100",
             b"base64",
+            b"quoted-printable",
+            b"x-uuencode",
+            b"text/plain; charset=idna",
+            b"text/plain; charset=utf-16",
+            b"=?utf-16?b?/w==?= =?punycode?q?=FF?= =?x?b?#?=",
+            b"attachment; filename*0*=utf-8''%E2%98; filename*1*=%95; filename*1=x",
+            b"multipart/digest; boundary=b",
+            b"message/global",
+            b'<a@b> <c@d> (x) "q" [d] @ : ; ,',
         ]
     ),
     st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")),
 )
 _line = st.one_of(
     st.tuples(_names, _values).map(lambda nv: nv[0] + b": " + nv[1]),
-    st.sampled_from([b"--b", b"--b--", b"--b2", b"--b2--", b"", b" folded", b"body text"]),
+    st.sampled_from(
+        [
+            b"--b",
+            b"--b--",
+            b"--b2",
+            b"--b2--",
+            b"",
+            b" folded",
+            b"body text",
+            b"begin 644 x",
+            b"#86)C",
+        ]
+    ),
     st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")),
 )
 
