@@ -81,3 +81,30 @@ def test_folding_never_exceeds_78_where_a_fold_point_exists(
         assert line.strip(b" \t")
     # Every word is at most 30 characters (60 octets), so every line fits.
     assert all(len(line) <= 78 for line in lines)
+
+
+@given(
+    st.lists(
+        st.tuples(st.text(st.sampled_from("ab,;é"), min_size=1, max_size=120), separators),
+        min_size=1,
+        max_size=15,
+    ),
+    st.booleans(),
+)
+def test_a_long_line_only_where_no_fold_point_fits(
+    pieces: list[tuple[str, str]], structured: bool
+) -> None:
+    value = "".join(w + s for w, s in pieces).rstrip(" \t,")
+    lines = fold_header("X-Test", value, structured=structured)[:-2].split(b"\r\n")
+    assert b"".join(lines) == f"X-Test: {value}".encode()
+    for line in lines:
+        if len(line) > 78:
+            # No white space after the line's first word within the first 78 octets (after the
+            # name on the first line, where the space after the colon is not a fold point).
+            start = len(b"X-Test: ") if line.startswith(b"X-Test:") else 0
+            body = line[start:].lstrip(b" \t")
+            offset = len(line) - len(body)
+            first_break = min(
+                (i for i in (body.find(b" "), body.find(b"\t")) if i >= 0), default=-1
+            )
+            assert first_break < 0 or offset + first_break > 78
