@@ -183,3 +183,12 @@ def test_absurd_numbers_never_raise() -> None:
     assert params["a"] == "b"
     msg = Message.parse(f"Date: {digits} Jan {digits} {digits}:{digits}\r\n\r\n".encode())
     assert msg.date is None
+
+
+def test_html_without_charset_uses_its_meta_charset() -> None:
+    raw = (
+        b"Content-Type: text/html\r\n\r\n"
+        b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=koi8-r">'
+        b"</head><body>\xd0\xd2\xc9\xd7\xc5\xd4</body></html>"
+    )
+    assert Message.parse(raw).text().endswith("<body>привет</body></html>")

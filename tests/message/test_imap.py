@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailproto.message import Message
-from mailproto.message._imap import body_structure, envelope, imap_serialize
+from mailproto.message._imap import body_structure, envelope, imap_serialize, section_part
 
 SIMPLE = (
     b"Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n"
@@ -102,3 +102,64 @@ def test_serialize_uses_literals_where_needed() -> None:
     assert imap_serialize(('a"b', "line\r\nbreak", "é", 5, None)) == (
         b'("a\\"b" {11}\r\nline\r\nbreak {2}\r\n\xc3\xa9 5 NIL)'
     )
+
+
+def _leaf(ctype: str, body: str) -> str:
+    return f"Content-Type: {ctype}\r\n\r\n{body}\r\n"
+
+
+def _multi(boundary: str, *parts: str) -> str:
+    inner = "".join(f"--{boundary}\r\n{p}" for p in parts)
+    return f"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n{inner}--{boundary}--\r\n"
+
+
+def test_section_numbers_of_rfc3501_example() -> None:
+    # The structure of the example in RFC 3501 section 6.4.5.
+    inner3 = "Subject: three\r\n" + _multi(
+        "c", _leaf("text/plain", "3.1"), _leaf("application/octet-stream", "3.2")
+    )
+    inner42 = "Subject: four-two\r\n" + _multi(
+        "e",
+        _leaf("text/plain", "4.2.1"),
+        "Content-Type: multipart/alternative; boundary=f\r\n\r\n--f\r\n"
+        + _leaf("text/plain", "4.2.2.1")
+        + "--f\r\n"
+        + _leaf("text/richtext", "4.2.2.2")
+        + "--f--\r\n",
+    )
+    raw = _multi(
+        "a",
+        _leaf("text/plain", "1"),
+        _leaf("application/octet-stream", "2"),
+        "Content-Type: message/rfc822\r\n\r\n" + inner3,
+        _multi("d", _leaf("image/gif", "4.1"), "Content-Type: message/rfc822\r\n\r\n" + inner42),
+    )
+    msg = Message.parse(raw.encode())
+    expected = {
+        (1,): "text/plain",
+        (2,): "application/octet-stream",
+        (3,): "message/rfc822",
+        (3, 1): "text/plain",
+        (3, 2): "application/octet-stream",
+        (4,): "multipart/mixed",
+        (4, 1): "image/gif",
+        (4, 2): "message/rfc822",
+        (4, 2, 1): "text/plain",
+        (4, 2, 2): "multipart/alternative",
+        (4, 2, 2, 1): "text/plain",
+        (4, 2, 2, 2): "text/richtext",
+    }
+    for numbers, ctype in expected.items():
+        part = section_part(msg, numbers)
+        assert part is not None, numbers
+        assert part.content_type == ctype, numbers
+    leaf = section_part(msg, (4, 2, 2, 2))
+    assert leaf is not None and leaf.decoded() == b"4.2.2.2"
+    gif = section_part(msg, (4, 1))
+    assert gif is not None and gif.raw_header == b"Content-Type: image/gif\r\n\r\n"
+    assert section_part(msg, (5,)) is None
+    assert section_part(msg, (1, 2)) is None
+    assert section_part(msg, (0,)) is None
+    single = Message.parse(b"Subject: x\r\n\r\nbody")
+    assert section_part(single, (1,)) is single
+    assert section_part(single, (2,)) is None

@@ -53,7 +53,7 @@ from ._encode import (
 from ._encoded_words import decode_encoded_words, lookup_charset
 from ._fold import MAX_LINE, SOFT_LINE, fold_header
 from ._headers import Header, Received, parse_msg_ids, parse_received
-from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize
+from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize, section_part
 from ._message import Message, Part, Priority
 from ._mime import parse_content_type
 from ._summary import MessageSummary
@@ -83,6 +83,7 @@ __all__ = [
     "body_structure",
     "envelope",
     "imap_serialize",
+    "section_part",
     # Writing.
     "MAX_LINE",
     "SOFT_LINE",

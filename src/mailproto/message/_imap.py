@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from typing import TypeAlias
 
 from ._address import Address, Group
 from ._message import Message, Part
 
-__all__ = ["Bodies", "ImapValue", "body_structure", "envelope", "imap_serialize"]
+__all__ = ["Bodies", "ImapValue", "body_structure", "envelope", "imap_serialize", "section_part"]
 
 ImapValue: TypeAlias = "int | str | tuple[ImapValue, ...] | None"
 
@@ -193,3 +194,23 @@ def imap_serialize(value: ImapValue) -> bytes:
     if isinstance(value, Bodies):
         return b"".join(imap_serialize(v) for v in value)
     return b"(" + b" ".join(imap_serialize(v) for v in value) + b")"
+
+
+def section_part(msg: Message, numbers: Sequence[int]) -> Part | None:
+    """The part an IMAP section number names (``[1, 2]`` for ``BODY[1.2]``), or ``None``.
+
+    As RFC 3501 section 6.4.5 says: the parts of a multipart are numbered from 1; a message that
+    is not multipart has only part 1, its body; the numbers after an attached message
+    (message/rfc822) count the parts of the message it holds.
+    """
+    cur: Part = msg
+    for n in numbers:
+        if not isinstance(cur, Message) and cur.message is not None:
+            cur = cur.message
+        if cur.is_multipart:
+            if not 1 <= n <= len(cur.parts):
+                return None
+            cur = cur.parts[n - 1]
+        elif n != 1:
+            return None
+    return cur

@@ -31,6 +31,7 @@ MAX_DEPTH = 64
 
 _MULTIPART_HINT = re.compile(rb"(?i)multipart|message\s*/\s*(?:rfc822|global)")
 _NEWLINES = re.compile(r"\r\n?")
+_META_CHARSET = re.compile(rb"(?i)<meta[^>]{0,200}?charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})")
 _IDENTITY = frozenset({"", "7bit", "8bit", "binary"})
 
 
@@ -203,6 +204,12 @@ class Part:
         return self.end - self.offset
 
     @property
+    def raw_header(self) -> bytes:
+        """The header block as written, with the empty line that ends it (IMAP's
+        ``BODY[n.MIME]``)."""
+        return self._buf[self.offset : self.body_offset]
+
+    @property
     def raw_body(self) -> memoryview:
         """The body as written (still transfer-encoded), a view of the original bytes."""
         return memoryview(self._buf)[self.body_offset : self.end]
@@ -354,10 +361,16 @@ class Part:
         return data
 
     def text(self) -> str:
-        """The body as text, in the declared charset (else UTF-8, else windows-1252), with line
-        endings made ``"\\n"``; undecodable bytes become U+FFFD. Never raises."""
+        """The body as text, in the declared charset (for HTML without one, the charset its
+        ``<meta>`` names; else UTF-8, else windows-1252), with line endings made ``"\\n"``;
+        undecodable bytes become U+FFFD. Never raises."""
         data = self.decoded()
-        text, clean = decode_bytes(data, self.charset)
+        charset = self.charset
+        if charset is None and self.content_type == "text/html":
+            meta = _META_CHARSET.search(data, 0, 4096)
+            if meta is not None:
+                charset = meta.group(1).decode("ascii")
+        text, clean = decode_bytes(data, charset)
         if not clean:
             defect = Defect(
                 DefectKind.UNDECODABLE_TEXT, self.body_offset, f"charset {self.charset!r}"
