@@ -221,10 +221,10 @@ def test_references_keywords_and_extra_headers() -> None:
     parsed = stdlib_parse(data)
     assert parsed["List-Id"] == "Ünicode list <list.example.com>"
     ours = Message.parse(data)
-    assert ours.keywords == ["project", "Größe", "a", "b"] or ours.keywords[:2] == [
-        "project",
-        "Größe",
-    ]
+    # The reader splits Keywords at every comma, also inside a quoted phrase (reported), so only
+    # the first two are compared; the stdlib reads the field as one string.
+    assert ours.keywords[:2] == ["project", "Größe"]
+    assert parsed["Keywords"] == 'project, Größe, "a, b"'
     assert ours.references == ["root@example.com", "a@example.com"]
     assert ours.in_reply_to == ["a@example.com"]
 
