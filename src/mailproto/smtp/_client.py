@@ -11,6 +11,7 @@ from .._buffer import ReceiveBuffer
 from .._dotstuff import DotStuffer
 from ..connection import NEED_DATA, BaseConnection, ConnectionClosed, Event, Role, Sentinel
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
+from ..sasl import ClientMechanism
 from ._events import (
     Auth,
     AuthResponse,
@@ -126,7 +127,7 @@ class SmtpClient(BaseConnection):
         self._starttls_outstanding = False
         self._auth_outstanding = False
         self._auth_challenged = False
-        self._auth_mech: object | None = None
+        self._auth_mech: ClientMechanism | None = None
         self._auth_verified = False
         self._quit_sent = False
         self._accepted = 0
@@ -323,16 +324,14 @@ class SmtpClient(BaseConnection):
             return
         self._queue.append((_DATA, tail, EndOfData()))
 
-    def authenticate(self, mechanism: object) -> None:
+    def authenticate(self, mechanism: ClientMechanism) -> None:
         """Send AUTH with a :class:`mailproto.sasl.ClientMechanism` and let it answer challenges.
 
         The 334 challenges are answered by the mechanism without being returned; the next
         :class:`Reply` returned is the final one (235 on success). The server's final data
         (SCRAM) is verified; a mismatch raises :class:`~mailproto.errors.SASLError`.
         """
-        from .. import sasl
-
-        if not isinstance(mechanism, sasl.ClientMechanism):
+        if not isinstance(mechanism, ClientMechanism):
             raise LocalProtocolError("authenticate() takes a mailproto.sasl.ClientMechanism")
         self.send(Auth(mechanism.name.upper(), mechanism.initial_response()))
         self._auth_mech = mechanism
@@ -495,7 +494,7 @@ class SmtpClient(BaseConnection):
             mech = self._auth_mech
             self._auth_mech = None
             if ok and mech is not None and not self._auth_verified:
-                mech.verify(None)  # type: ignore[attr-defined]
+                mech.verify(None)
         elif isinstance(command, Quit):
             self._shut()
         return reply
@@ -513,12 +512,12 @@ class SmtpClient(BaseConnection):
                 "malformed base64 in a 334 challenge", kind=ErrorKind.AUTHENTICATION
             ) from None
         try:
-            if mech.complete:  # type: ignore[attr-defined]
-                mech.verify(challenge)  # type: ignore[attr-defined]
+            if mech.complete:
+                mech.verify(challenge)
                 self._auth_verified = True
                 response = b""
             else:
-                response = mech.respond(challenge)  # type: ignore[attr-defined]
+                response = mech.respond(challenge)
         except SASLError:
             self._queue.append((_FOLLOW, b"*\r\n", None))
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 import binascii
 import re
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 from ..errors import ErrorKind, RemoteProtocolError
 from ._events import (
@@ -21,6 +21,7 @@ from ._events import (
     Data,
     Expand,
     Hello,
+    HelloCommand,
     Help,
     MailFrom,
     Noop,
@@ -156,7 +157,7 @@ def _parse_hello(verb: str) -> Callable[[str], Command]:
                 f"Syntax: {verb} hostname",
                 ErrorKind.BAD_PARAMETER,
             )
-        return Hello(verb, arg)  # type: ignore[arg-type]
+        return Hello(cast(HelloCommand, verb), arg)
 
     return parse
 

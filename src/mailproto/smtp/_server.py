@@ -5,11 +5,19 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable, Collection, Mapping
-from typing import Final, cast
+from typing import Any, Final
 
 from .._buffer import BLOCK_END, BareLineEndings, ReceiveBuffer
 from ..connection import NEED_DATA, BaseConnection, ConnectionClosed, Event, Role, Sentinel
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
+from ..sasl import (
+    Authenticator,
+    Challenge,
+    SASLCancelled,
+    ServerMechanism,
+    Success,
+    server_mechanism,
+)
 from ._events import (
     Auth,
     AuthResult,
@@ -114,7 +122,7 @@ class SmtpServer(BaseConnection):
         extensions: Collection[str] = DEFAULT_EXTENSIONS,
         starttls: bool = False,
         tls_active: bool = False,
-        authenticator: object | None = None,
+        authenticator: Authenticator | None = None,
         auth_mechanisms: Collection[str] = ("PLAIN", "LOGIN"),
         auth_requires_tls: bool = True,
         proxy_protocol: bool = False,
@@ -168,9 +176,9 @@ class SmtpServer(BaseConnection):
         self._bdat_error: RemoteProtocolError | None = None
         self._bad_commands = 0
         self._authenticated: AuthResult | None = None
-        self._sasl: object | None = None
+        self._sasl: ServerMechanism | None = None
         self._sasl_name = ""
-        self._sasl_final: object | None = None
+        self._sasl_final: Success | None = None
         self._offered: dict[str, str] | None = None
         self._line_length = 0  # length of the unfinished content line (DATA)
         self._long_line = False
@@ -987,12 +995,10 @@ class SmtpServer(BaseConnection):
                 "Unrecognized authentication type",
                 ErrorKind.BAD_PARAMETER,
             )
-        from .. import sasl
-
         try:
-            mech = sasl.server_mechanism(
+            mech = server_mechanism(
                 command.mechanism,
-                self.authenticator,  # type: ignore[arg-type]
+                self.authenticator,
                 hostname=self.hostname,
                 random_bytes=self._random_bytes,
             )
@@ -1013,13 +1019,11 @@ class SmtpServer(BaseConnection):
             return self._auth_done(None, exc)
         return self._auth_step(result)
 
-    def _auth_step(self, result: object) -> Event | Sentinel:
-        from .. import sasl
-
-        if isinstance(result, sasl.Challenge):
+    def _auth_step(self, result: Challenge | Success) -> Event | Sentinel:
+        if isinstance(result, Challenge):
             self._write(b"334 " + base64.b64encode(result.data) + b"\r\n")
             return self._next_event()
-        if isinstance(result, sasl.Success):
+        if isinstance(result, Success):
             if result.data is not None:
                 self._sasl_final = result
                 self._write(b"334 " + base64.b64encode(result.data) + b"\r\n")
@@ -1028,11 +1032,9 @@ class SmtpServer(BaseConnection):
         raise TypeError(f"unexpected SASL result {result!r}")  # pragma: no cover
 
     def _auth_line(self, line: bytes) -> Event | Sentinel:
-        from .. import sasl
-
         final = self._sasl_final
         if line == b"*":
-            return self._auth_done(None, sasl.SASLCancelled("the client cancelled"))
+            return self._auth_done(None, SASLCancelled("the client cancelled"))
         if final is not None:
             self._sasl_final = None
             if line in {b"", b"="}:
@@ -1042,27 +1044,27 @@ class SmtpServer(BaseConnection):
             response = decode_base64(line)
         except RemoteProtocolError:
             return self._auth_done(None, SASLError("malformed base64 in a SASL response"))
-        mech = cast("sasl.ServerMechanism", self._sasl)
+        mech = self._sasl
+        if mech is None:  # pragma: no cover - set by _on_auth before the AUTH state
+            raise LocalProtocolError("no SASL exchange in progress")
         try:
             result = mech.step(response)
         except SASLError as exc:
             return self._auth_done(None, exc)
         return self._auth_step(result)
 
-    def _auth_done(self, success: object, error: SASLError | None) -> Event:
-        from .. import sasl
-
+    def _auth_done(self, success: Success | None, error: SASLError | None) -> Event:
         self._state = ServerState.READY
         self._sasl = None
         self._sasl_final = None
-        if isinstance(success, sasl.Success):
+        if isinstance(success, Success):
             event = AuthResult(self._sasl_name, True, success.authcid, success.authzid)
         else:
             event = AuthResult(
                 self._sasl_name,
                 False,
                 reason=str(error) if error else "failed",
-                cancelled=isinstance(error, sasl.SASLCancelled),
+                cancelled=isinstance(error, SASLCancelled),
             )
         self._owe(event)
         return event
@@ -1075,6 +1077,6 @@ class LmtpServer(SmtpServer):
     in order (:meth:`SmtpServer.accept` sends them all).
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["lmtp"] = True
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
