@@ -56,6 +56,15 @@ from ._headers import Header, Received, parse_msg_ids, parse_received
 from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize, section_part
 from ._message import Message, Part, Priority
 from ._mime import parse_content_type
+from ._reply import (
+    base_subject,
+    forward,
+    forward_subject,
+    quote_text,
+    reply,
+    reply_subject,
+    trim_references,
+)
 from ._summary import MessageSummary
 
 __all__ = [
@@ -113,4 +122,11 @@ __all__ = [
     "quote_string",
     "remove_header",
     "set_header",
+    "base_subject",
+    "forward",
+    "forward_subject",
+    "quote_text",
+    "reply",
+    "reply_subject",
+    "trim_references",
 ]
