@@ -7,11 +7,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from mailproto import __version__  # noqa: E402
+from mailproto import __version__
 
 project = "mailproto"
 author = "The mailproto developers"
-copyright = "2026, The mailproto developers"  # noqa: A001
+copyright = "2026, The mailproto developers"
 release = version = __version__
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
