@@ -544,3 +544,11 @@ def test_attachment_type_with_parameters() -> None:
 def test_no_sender_when_it_repeats_from() -> None:
     msg = compose(from_="a@example.com", sender="a@example.com", to="b@example.com", now=NOW)
     assert b"Sender:" not in msg.to_bytes()
+
+
+def test_non_ascii_ids_need_smtputf8() -> None:
+    fields = {"from_": "a@example.com", "references": ["ü@example.com"]}
+    with pytest.raises(LocalProtocolError):
+        compose(**fields, now=NOW)
+    data = compose(**fields, now=NOW, allow_utf8=True).to_bytes()
+    assert "References: <ü@example.com>\r\n".encode() in data

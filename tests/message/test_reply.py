@@ -231,3 +231,15 @@ def test_html_reply_cites_the_original() -> None:
     assert reply(ORIGINAL, from_="me@example.org", html="<p>ok</p>", quote=False).html == (
         "<p>ok</p>"
     )
+
+
+def test_reply_leaves_out_ids_that_cannot_be_written_again() -> None:
+    original = Message.parse(
+        b"From: a@example.com\r\nMessage-ID: <ok@example.com>\r\n"
+        b"References: <good@example.com> <bad id@example.com> <caf\xc3\xa9@example.com>\r\n\r\n"
+    )
+    builder = reply(original, from_="me@example.org")
+    assert "good@example.com" in builder.references
+    assert builder.references[-1] == "ok@example.com"
+    assert all(i.isascii() and " " not in i for i in builder.references)
+    builder.build(now=NOW)

@@ -143,10 +143,12 @@ def _mailboxes(items: Iterable[Address | Group]) -> Iterable[Address]:
             yield item
 
 
-def _msg_id(value: str) -> str:
+def _msg_id(value: str, allow_utf8: bool = True) -> str:
     match = _MSGID_RE.fullmatch(value.strip())
     if not match:
         raise _bad(f"not a message id: {value!r}")
+    if not allow_utf8 and not value.isascii():
+        raise _bad(f"the message id {value!r} needs SMTPUTF8 (allow_utf8=True)")
     return f"<{match[1]}>"
 
 
@@ -315,7 +317,7 @@ def _attachment_leaf(att: Attachment, allow_utf8: bool, allow_8bit: bool) -> _Le
         disposition += _params([("filename", att.filename)], allow_utf8)
     headers.append(("Content-Disposition", disposition, True))
     if att.content_id is not None:
-        headers.append(("Content-ID", _msg_id(att.content_id), False))
+        headers.append(("Content-ID", _msg_id(att.content_id, allow_utf8), False))
     return _Leaf(headers, encode_transfer(data, encoding), encoding)
 
 
@@ -558,7 +560,7 @@ class MessageBuilder:
                 )
             )
         if self.message_id is not None:
-            message_id = _msg_id(self.message_id)
+            message_id = _msg_id(self.message_id, allow_utf8)
         else:
             domain = message_id_domain
             if domain is None:
@@ -568,9 +570,11 @@ class MessageBuilder:
             message_id = make_msgid(random_bytes, domain)
         headers.append(("Message-ID", message_id, False))
         if self.in_reply_to:
-            headers.append(("In-Reply-To", " ".join(map(_msg_id, self.in_reply_to)), True))
+            ids = " ".join(_msg_id(i, allow_utf8) for i in self.in_reply_to)
+            headers.append(("In-Reply-To", ids, True))
         if self.references:
-            headers.append(("References", " ".join(map(_msg_id, self.references)), True))
+            ids = " ".join(_msg_id(i, allow_utf8) for i in self.references)
+            headers.append(("References", ids, True))
         if self.keywords:
             value = ", ".join(encode_phrase(k, allow_utf8=allow_utf8) for k in self.keywords)
             headers.append(("Keywords", value, True))

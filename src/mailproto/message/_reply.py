@@ -38,6 +38,8 @@ _PREFIX_RE = re.compile(
     r"|(?:回复|回覆|答复|答覆|转发|轉寄|転送|返信)\s*[:\uff1a])\s*",
     re.IGNORECASE,
 )
+# An id as it can be written back between angle brackets: printable ASCII, no brackets.
+_ID_RE = re.compile(r"[\x21-\x3b\x3d\x3f-\x7e]+")
 _TAG_RE = re.compile(r"\s*(\[[^\[\]]{1,60}\])\s*")
 
 
@@ -231,10 +233,13 @@ def reply(
             html += _html_quote(original, header)
     references: list[str] = []
     msg_id = original.message_id
+    if msg_id is not None and not _ID_RE.fullmatch(msg_id):
+        msg_id = None  # not something a msg-id field can hold again
     if msg_id:
         prior = original.references
         if not prior and len(original.in_reply_to) == 1:
             prior = original.in_reply_to
+        prior = [i for i in prior if _ID_RE.fullmatch(i)]
         references = trim_references([*prior, msg_id], max_references)
     return MessageBuilder(
         from_=sender,
