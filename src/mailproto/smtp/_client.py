@@ -437,6 +437,12 @@ class SmtpClient(BaseConnection):
         entry = awaiting[0]
         command = entry.command
         ok = 200 <= code < 300
+        if type(command) is RcptTo and code != 421:
+            # The common case in a long pipeline, with nothing else to update.
+            awaiting.popleft()
+            if ok:
+                self._accepted += 1
+            return reply
         if isinstance(command, Auth) and code == 334:
             return self._on_challenge(reply)
         if entry.count == -1:

@@ -68,9 +68,6 @@ DEFAULT_AUTO_REPLY: Final[frozenset[type[Command]]] = frozenset(
 
 _BODY_VALUES: Final = frozenset({"7BIT", "8BITMIME", "BINARYMIME"})
 _NOTIFY_VALUES: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
-_NO_COMMANDS: Final = frozenset(
-    {ServerState.CONNECTED, ServerState.PROXY, ServerState.CLOSED, ServerState.TLS}
-)
 
 
 def _has_non_ascii(params: Mapping[str, str | None]) -> bool:
@@ -563,7 +560,12 @@ class SmtpServer(BaseConnection):
             return self._read_data()
         if state is ServerState.BDAT:
             return self._read_bdat()
-        if state in _NO_COMMANDS:
+        if (
+            state is ServerState.CONNECTED
+            or state is ServerState.PROXY
+            or state is ServerState.CLOSED
+            or state is ServerState.TLS
+        ):
             if state is ServerState.CONNECTED and not self._connected_sent:
                 self._connected_sent = True
                 event = Connected()
