@@ -130,7 +130,7 @@ class Part:
             ranges, pre_end, epi_start, closed = find_boundaries(
                 buf, bbytes, self.body_offset, self.end
             )
-            if not ranges and bbytes != bbytes.rstrip():
+            if not ranges and bbytes.rstrip() and bbytes != bbytes.rstrip():
                 bbytes = bbytes.rstrip()
                 ranges, pre_end, epi_start, closed = find_boundaries(
                     buf, bbytes, self.body_offset, self.end
