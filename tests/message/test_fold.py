@@ -108,3 +108,12 @@ def test_a_long_line_only_where_no_fold_point_fits(
                 (i for i in (body.find(b" "), body.find(b"\t")) if i >= 0), default=-1
             )
             assert first_break < 0 or offset + first_break > 78
+
+
+def test_lines_with_encoded_words_stay_within_76() -> None:
+    from mailproto.message._encode import encode_unstructured
+
+    value = encode_unstructured("Grüße " * 30, offset=9)
+    lines = fold_header("Subject", value).split(b"\r\n")
+    assert max(map(len, lines)) <= 76
+    assert max(map(len, fold_header("Subject", "plain " * 30).split(b"\r\n"))) > 76

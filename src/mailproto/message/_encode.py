@@ -167,9 +167,10 @@ def encode_unstructured(text: str, *, allow_utf8: bool = False, offset: int = 0)
     pending_ws = ""
 
     def flush() -> None:
-        # On the first line, the first word is cut to what is left of the 78 characters.
+        # On the first line, the first word is cut to what is left of the 76 characters a line
+        # with encoded words may have (RFC 2047 section 2).
         used = offset + sum(map(len, out))
-        first = 78 - used if used < 78 and not any(o.strip() for o in out) else MAX_WORD
+        first = 76 - used if used < 76 and not any(o.strip() for o in out) else MAX_WORD
         out.append(" ".join(encode_words("".join(run), first_length=first)))
 
     for i, token in enumerate(tokens):

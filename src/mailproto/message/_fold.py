@@ -7,12 +7,14 @@ import re
 
 from ..errors import ErrorKind, LocalProtocolError
 
-__all__ = ["MAX_LINE", "SOFT_LINE", "fold_header"]
+__all__ = ["ENCODED_WORD_LINE", "MAX_LINE", "SOFT_LINE", "fold_header"]
 
 #: The line length RFC 5322 section 2.1.1 says lines SHOULD stay within (CRLF not counted).
 SOFT_LINE = 78
 #: The line length lines MUST stay within (CRLF not counted).
 MAX_LINE = 998
+#: The line length RFC 2047 section 2 sets for lines that hold encoded words.
+ENCODED_WORD_LINE = 76
 
 # A fold goes before the first white space character of a run, so that no line is made of white
 # space only and the run stays whole at the start of the continuation line.
@@ -32,10 +34,11 @@ def fold_header(
 
     The value must already be in its written form (encoded words, quoting); folding only
     inserts CRLF before existing white space, so unfolding gives the value back. Each line is
-    kept within *width* octets wherever white space allows it; a line that cannot be broken is
-    kept whole and may be longer. For a *structured* field (address lists, parameters), a break
-    after a ``;`` (parameters, trace fields), else after a ``,`` (lists), is preferred to one
-    at other white space.
+    kept within *width* octets (76 when the value holds encoded words, as RFC 2047 asks)
+    wherever white space allows it; a line that cannot be broken is kept whole and may be
+    longer. For a *structured* field (address lists, parameters), a break after a ``;``
+    (parameters, trace fields), else after a ``,`` (lists), is preferred to one at other white
+    space.
 
     :raises LocalProtocolError: the name is not a valid field name, the value holds a CR or LF,
         or a line would exceed *limit* (998) octets however it is folded.
@@ -49,6 +52,9 @@ def fold_header(
         raise LocalProtocolError(
             f"header value holds a line break: {value!r}", kind=ErrorKind.BAD_PARAMETER
         )
+    if "=?" in value:
+        # RFC 2047 section 2: a line holding encoded words is at most 76 characters long.
+        width = min(width, ENCODED_WORD_LINE)
     line = f"{name}: {value}".encode()
     if len(line) <= width:
         return line + b"\r\n"
