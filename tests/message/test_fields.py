@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mailproto.message import Message, parse_content_type, parse_msg_ids, parse_received
+from mailproto.message import Header, Message, parse_content_type, parse_msg_ids, parse_received
 
 
 @pytest.mark.parametrize(
@@ -192,3 +192,16 @@ def test_html_without_charset_uses_its_meta_charset() -> None:
         b"</head><body>\xd0\xd2\xc9\xd7\xc5\xd4</body></html>"
     )
     assert Message.parse(raw).text().endswith("<body>привет</body></html>")
+
+
+def test_header_objects() -> None:
+    h = Header.from_bytes(b"Subject: =?utf-8?q?caf=C3=A9?=\r\n  au lait\r\n")
+    assert (h.name, h.value, h.offset, h.end) == ("Subject", "café  au lait", 0, 43)
+    assert h.raw_value == b" =?utf-8?q?caf=C3=A9?=\r\n  au lait\r\n"
+    assert h.unfolded == "=?utf-8?q?caf=C3=A9?=  au lait"
+    assert h.defects == []
+    junk = Header.from_bytes(b"no colon here\r\n")
+    assert junk.name == ""
+    msg = Message.parse(b"X-A: 1\r\nx-a: 2\r\n\r\n")
+    assert [f.value for f in msg.header_fields("X-A")] == ["1", "2"]
+    assert msg.raw_header == b"X-A: 1\r\nx-a: 2\r\n\r\n"

@@ -60,7 +60,9 @@ class Defect:
 
     :param kind: what class of problem it is.
     :param offset: the byte offset in the whole message where it was found (the start of the
-        header field or part concerned when no finer position is known).
+        header field or part concerned when no finer position is known). Inside an attached
+        message that was itself transfer-encoded (base64 message/rfc822), offsets count in its
+        decoded bytes.
     :param detail: a sentence describing it, for people.
     """
 
