@@ -438,3 +438,8 @@ data
     assert att.params["name"] == "naïve résumé.txt"
     assert att.disposition == "attachment"
     assert att.decoded() == b"data"
+
+
+def test_a_6_3_message_id_with_comments_and_white_space() -> None:
+    msg = Message.parse(b"Message-ID  : <1234   @   local(blah)  .machine .example>\r\n\r\n")
+    assert msg.message_id == "1234@local.machine.example"

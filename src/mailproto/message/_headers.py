@@ -214,7 +214,7 @@ def parse_msg_ids(text: str) -> list[str]:
     brackets; words outside angle brackets count as ids only when there are no bracketed ones."""
     ids = [x.strip() for x in _IDS.findall(text) if x.strip()]
     if ids:
-        return ["".join(x.split()) for x in ids]
+        return ["".join(_COMMENT_RE.sub("", x).split()) for x in ids]
     return [w for w in _COMMENT_RE.sub(" ", text).replace(",", " ").split() if "@" in w]
 
 
