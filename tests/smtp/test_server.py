@@ -330,6 +330,25 @@ def test_too_many_recipients() -> None:
     assert server.data_to_send().endswith(b"452 4.5.3 Too many recipients\r\n")
 
 
+def test_recipient_overflow_does_not_count_as_bad_commands() -> None:
+    server = ready(max_recipients=100, max_bad_commands=10)
+    server.receive_data(b"MAIL FROM:<a@b.c>\r\n")
+    server.next_event()
+    server.accept()
+    for i in range(150):
+        server.receive_data(b"RCPT TO:<r%d@b.c>\r\n" % i)
+        try:
+            server.next_event()
+        except RemoteProtocolError as exc:
+            assert not exc.fatal
+            server.send(exc.reply)  # type: ignore[arg-type]
+        else:
+            server.accept()
+    out = server.data_to_send()
+    assert out.count(b"452 4.5.3") == 50 and b"421" not in out
+    assert len(server.recipients) == 100
+
+
 def test_too_many_errors_closes() -> None:
     server = greeted(max_bad_commands=2)
     error_of(server, b"X\r\n")

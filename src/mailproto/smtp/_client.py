@@ -525,7 +525,9 @@ class SmtpClient(BaseConnection):
             else:
                 response = mech.respond(challenge)
         except SASLError:
+            # Cancel the exchange (the server answers 501), then report the failure.
             self._queue.append((_FOLLOW, b"*\r\n", None))
+            self._release()
             raise
         self._queue.append((_FOLLOW, serialize_command(AuthResponse(response)), None))
         return None

@@ -508,10 +508,20 @@ class SmtpServer(BaseConnection):
     def _message_reply_count(self) -> int:
         return len(self._rcpts) if self.lmtp else 1
 
-    def _fail(self, exc: RemoteProtocolError, *, count: int = 1) -> RemoteProtocolError:
-        """Record a peer error as owing its reply and return it for raising."""
-        self._bad_commands += 1
-        if self._bad_commands > self.max_bad_commands and not exc.fatal:
+    def _fail(
+        self, exc: RemoteProtocolError, *, count: int = 1, bad: bool | None = None
+    ) -> RemoteProtocolError:
+        """Record a peer error as owing its reply and return it for raising.
+
+        ``bad`` says whether it counts towards ``max_bad_commands``; by default everything does
+        except refusals of a well-formed request for its size (452 too many recipients, 552)
+        and a message refused for its content, which a correct client can meet.
+        """
+        if bad is None:
+            bad = exc.kind not in (ErrorKind.TOO_BIG, ErrorKind.BARE_LINE_ENDING)
+        if bad:
+            self._bad_commands += 1
+        if bad and self._bad_commands > self.max_bad_commands and not exc.fatal:
             exc = RemoteProtocolError(
                 f"{exc.message} (more than {self.max_bad_commands} errors)",
                 kind=ErrorKind.TOO_MANY_ERRORS,
@@ -918,7 +928,7 @@ class SmtpServer(BaseConnection):
                     "5.6.0",
                 )
             exc.reply = reply
-            raise self._fail(exc, count=count) from None
+            raise self._fail(exc, count=count, bad=False) from None
         if chunk is None:
             return NEED_DATA
         if chunk is BLOCK_END:
