@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Final, cast
 
-from ..connection import Connection, ConnectionClosed, Event
+from ..connection import Connection
 from ..errors import RemoteProtocolError
+from ._async_channel import AsyncChannelBase
 from ._common import (
     DEFAULT_GRACE_PERIOD,
-    ChannelInfo,
     ServerClosing,
     check_starttls_context,
     log_handler_end,
 )
-from ._pump import READ_SIZE, Close, Pump, Read, ShutdownWrite, Step, UpgradeTLS, Write
+from ._pump import READ_SIZE, Close, Pump, Read, ShutdownWrite, UpgradeTLS, Write
 
 __all__ = ["AsyncChannel", "AsyncServer", "connect", "serve"]
 
@@ -187,7 +187,7 @@ class _Stream(asyncio.Protocol):
         self.transport.abort()
 
 
-class AsyncChannel(ChannelInfo):
+class AsyncChannel(AsyncChannelBase):
     """One live connection: events in with :meth:`next_event`, events out with :meth:`send`.
 
     Made by :func:`connect` or handed to a :func:`serve` handler. Not safe to use from two tasks
@@ -220,19 +220,6 @@ class AsyncChannel(ChannelInfo):
 
     # -- the pump's actions ---------------------------------------------------------------------
 
-    async def _run(self, step: Step) -> Any:
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                action = step.throw(error) if error is not None else step.send(result)
-            except StopIteration as stop:
-                return stop.value
-            try:
-                result, error = await self._execute(action), None
-            except Exception as exc:
-                result, error = None, exc
-
     async def _execute(self, action: Any) -> Any:
         stream = self._stream
         if isinstance(action, Read):
@@ -258,78 +245,13 @@ class AsyncChannel(ChannelInfo):
 
     # -- the public interface -------------------------------------------------------------------
 
-    async def next_event(self) -> Event:
-        """Return the next event from the peer, reading as needed.
-
-        Never returns NEED_DATA. A STARTTLS upgrade the connection asks for is carried out here
-        (see :attr:`last_starttls`) and not returned. Returns
-        :class:`~mailproto.connection.ConnectionClosed` at the end of the conversation.
-
-        :raises TimeoutError: the peer sent nothing for ``conn.read_timeout`` seconds (or the
-            idle timeout when the connection gives no advice).
-        :raises mailproto.errors.RemoteProtocolError: the peer sent something invalid.
-        :raises ServerClosing: the server is shutting down while this connection was idle.
-        """
-        ready = self._pump.next_event_nowait()
-        if ready is not None:
-            return ready
-        event: Event = await self._run(self._pump.next_event())
-        return event
-
-    async def send(self, *events: Event) -> None:
-        """Send each event (``conn.send``), write the bytes and wait until they drain.
-
-        With no events it only writes what the connection queued by other means (a server's
-        ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
-        closed afterwards if the connection says the conversation is over.
-        """
-        await self._run(self._pump.send(events))
-
-    async def aclose(self) -> None:
-        """Write what is queued, close our side, and close the transport."""
-        await self._run(self._pump.close())
-
     def abort(self) -> None:
         """Close the transport at once, dropping anything unsent."""
         self._pump.closed = True
         self._stream.abort()
 
-    async def events(self, *, answer_errors: bool = True) -> AsyncIterator[Event]:
-        """Yield events until the conversation ends.
-
-        With ``answer_errors`` (the default), a :class:`~mailproto.errors.RemoteProtocolError`
-        that carries a reply is answered with it and iteration goes on; a fatal one is answered,
-        the channel closed, and iteration ends. Without it, errors propagate.
-        """
-        while True:
-            try:
-                event = await self.next_event()
-            except RemoteProtocolError as err:
-                if not answer_errors:
-                    raise
-                if await self._run(self._pump.recover(err)):
-                    continue
-                return
-            if isinstance(event, ConnectionClosed):
-                return
-            yield event
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self.events(answer_errors=False)
-
-    async def __aenter__(self) -> AsyncChannel:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is None:
-            await self.aclose()
-        else:
-            self.abort()
+    async def _abort_now(self) -> None:
+        self.abort()
 
 
 async def connect(

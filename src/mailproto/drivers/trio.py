@@ -22,22 +22,21 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from types import TracebackType
 from typing import Any, Final
 
 import trio
 
-from ..connection import Connection, ConnectionClosed, Event
+from ..connection import Connection
 from ..errors import RemoteProtocolError
+from ._async_channel import AsyncChannelBase
 from ._common import (
     DEFAULT_GRACE_PERIOD,
-    ChannelInfo,
     ServerClosing,
     check_starttls_context,
     log_handler_end,
     logger,
 )
-from ._pump import Close, Pump, Read, ShutdownWrite, Step, UpgradeTLS, Write
+from ._pump import Close, Pump, Read, ShutdownWrite, UpgradeTLS, Write
 
 __all__ = ["TrioChannel", "TrioServer", "connect", "open_server", "serve"]
 
@@ -57,7 +56,7 @@ def _socket_of(stream: _Stream) -> Any:
     return stream.socket
 
 
-class TrioChannel(ChannelInfo):
+class TrioChannel(AsyncChannelBase):
     """One live connection: events in with :meth:`next_event`, events out with :meth:`send`.
 
     Made by :func:`connect` or handed to a :func:`serve` handler. One task at a time.
@@ -91,27 +90,17 @@ class TrioChannel(ChannelInfo):
 
     # -- the pump's actions ---------------------------------------------------------------------
 
-    async def _run(self, step: Step) -> Any:
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                action = step.throw(error) if error is not None else step.send(result)
-            except StopIteration as stop:
-                return stop.value
-            try:
-                result, error = await self._execute(action), None
-            except trio.TooSlowError as exc:
-                result, error = None, TimeoutError(f"{action!r} took too long")
-                error.__cause__ = exc
-            except trio.BrokenResourceError as exc:
-                result, error = None, ConnectionResetError(str(exc) or "the connection broke")
-                error.__cause__ = exc
-            except trio.ClosedResourceError as exc:
-                result, error = None, ConnectionError(str(exc) or "the channel is closed")
-                error.__cause__ = exc
-            except Exception as exc:
-                result, error = None, exc
+    def _translate(self, exc: Exception) -> Exception:
+        if isinstance(exc, trio.TooSlowError):
+            error: Exception = TimeoutError("the operation took too long")
+        elif isinstance(exc, trio.BrokenResourceError):
+            error = ConnectionResetError(str(exc) or "the connection broke")
+        elif isinstance(exc, trio.ClosedResourceError):
+            error = ConnectionError(str(exc) or "the channel is closed")
+        else:
+            return exc
+        error.__cause__ = exc
+        return error
 
     async def _execute(self, action: Any) -> Any:
         stream = self._stream
@@ -169,78 +158,13 @@ class TrioChannel(ChannelInfo):
 
     # -- the public interface -------------------------------------------------------------------
 
-    async def next_event(self) -> Event:
-        """Return the next event from the peer, reading as needed.
-
-        Never returns NEED_DATA. A STARTTLS upgrade the connection asks for is carried out here
-        (see :attr:`last_starttls`) and not returned. Returns
-        :class:`~mailproto.connection.ConnectionClosed` at the end of the conversation.
-
-        :raises TimeoutError: the peer sent nothing for ``conn.read_timeout`` seconds (or the
-            idle timeout when the connection gives no advice).
-        :raises mailproto.errors.RemoteProtocolError: the peer sent something invalid.
-        :raises ServerClosing: the server is shutting down while this connection was idle.
-        """
-        ready = self._pump.next_event_nowait()
-        if ready is not None:
-            return ready
-        event: Event = await self._run(self._pump.next_event())
-        return event
-
-    async def send(self, *events: Event) -> None:
-        """Send each event (``conn.send``) and write the bytes.
-
-        With no events it only writes what the connection queued by other means (a server's
-        ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
-        closed afterwards if the connection says the conversation is over.
-        """
-        await self._run(self._pump.send(events))
-
-    async def aclose(self) -> None:
-        """Write what is queued, close our side, and close the stream."""
-        await self._run(self._pump.close())
-
     async def abort(self) -> None:
         """Close the stream at once, dropping anything unsent."""
         self._pump.closed = True
         await trio.aclose_forcefully(self._stream)
 
-    async def events(self, *, answer_errors: bool = True) -> AsyncIterator[Event]:
-        """Yield events until the conversation ends.
-
-        With ``answer_errors`` (the default), a :class:`~mailproto.errors.RemoteProtocolError`
-        that carries a reply is answered with it and iteration goes on; a fatal one is answered,
-        the channel closed, and iteration ends. Without it, errors propagate.
-        """
-        while True:
-            try:
-                event = await self.next_event()
-            except RemoteProtocolError as err:
-                if not answer_errors:
-                    raise
-                if await self._run(self._pump.recover(err)):
-                    continue
-                return
-            if isinstance(event, ConnectionClosed):
-                return
-            yield event
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self.events(answer_errors=False)
-
-    async def __aenter__(self) -> TrioChannel:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is None:
-            await self.aclose()
-        else:
-            await self.abort()
+    async def _abort_now(self) -> None:
+        await self.abort()
 
 
 async def connect(
