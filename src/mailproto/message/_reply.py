@@ -74,12 +74,12 @@ def base_subject(subject: str) -> str:
 
 
 def reply_subject(subject: str | None) -> str:
-    """``Re: `` and the base subject: one prefix, never ``Re: Re: ...``."""
+    """The base subject after one ``Re:`` prefix, never ``Re: Re: ...``."""
     return ("Re: " + base_subject(subject or "")).rstrip()
 
 
 def forward_subject(subject: str | None) -> str:
-    """``Fwd: `` and the base subject."""
+    """The base subject after one ``Fwd:`` prefix."""
     return ("Fwd: " + base_subject(subject or "")).rstrip()
 
 
@@ -99,7 +99,7 @@ def trim_references(ids: list[str], limit: int = 20) -> list[str]:
 
 
 def quote_text(text: str) -> str:
-    """*text* with every line prefixed by ``> `` (``>`` for empty lines)."""
+    """*text* with every line prefixed by ``>`` and a space (``>`` alone for empty lines)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -180,7 +180,8 @@ def reply(
     *max_references*.
 
     :param text: the reply's own text; with *quote* the original's text body follows it, after
-        an *attribution* line (by default ``On <date>, <name> wrote:``), each line ``> ``-quoted.
+        an *attribution* line (by default ``On <date>, <name> wrote:``), each line quoted with
+        ``>`` and a space.
     :param html: an HTML body for the reply; with *quote* the original's HTML body (else its
         text, escaped) follows in a ``<blockquote type="cite">`` after the attribution.
     """
