@@ -552,3 +552,47 @@ def test_non_ascii_ids_need_smtputf8() -> None:
         compose(**fields, now=NOW)
     data = compose(**fields, now=NOW, allow_utf8=True).to_bytes()
     assert "References: <ü@example.com>\r\n".encode() in data
+
+
+field_names = st.sampled_from(["Subject", "subject", "X-Tag", "Received", "To", "Comments"])
+field_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+
+
+@given(
+    st.lists(st.tuples(field_names, field_values, st.booleans()), max_size=8),
+    st.sampled_from([b"\r\n", b"\n"]),
+    st.binary(max_size=40),
+    field_names,
+    names,
+)
+def test_changing_fields_touches_only_their_bytes(
+    fields: list[tuple[str, str, bool]], newline: bytes, body: bytes, name: str, value: str
+) -> None:
+    lines = []
+    for n, v, folded in fields:
+        field = f"{n}: {v}".encode() + newline
+        if folded:
+            field += b"  continued" + newline
+        lines.append(field)
+    raw = b"".join(lines) + newline + body
+    original = Message.parse(raw)
+    others = [h.raw for h in original.headers if h.name.lower() != name.lower()]
+
+    removed = remove_header(raw, name)
+    assert (
+        removed
+        == b"".join(x for x in lines if not x.lower().startswith(name.lower().encode() + b":"))
+        + newline
+        + body
+    )
+    after = Message.parse(removed)
+    assert [h.raw for h in after.headers] == others
+
+    changed = Message.parse(set_header(raw, name, value))
+    assert changed.header(name) == value
+    assert [h.raw for h in changed.headers if h.name.lower() != name.lower()] == others
+    assert changed.to_bytes().endswith(newline + body)
+
+    top = prepend_header(raw, name, value)
+    assert top.endswith(raw)
+    assert Message.parse(top).headers[0].value == value
