@@ -431,6 +431,12 @@ class SmtpServer(BaseConnection):
         elif isinstance(pending, Connected):
             if code == 554:
                 self._refused = True
+                # Only QUIT is answered from now on (503 for the rest, in _dispatch).
+                self._auto_lines = {
+                    line: entry
+                    for line, entry in self._auto_lines.items()
+                    if type(entry[0]) is Quit
+                }
             self._state = ServerState.GREETED
         elif isinstance(pending, Hello):
             if ok:
@@ -566,16 +572,18 @@ class SmtpServer(BaseConnection):
         if self._pending is not None:
             raise LocalProtocolError(f"reply to {self._pending!r} before asking for the next event")
         state = self._state
-        if state is ServerState.DATA:
-            return self._read_data()
-        if state is ServerState.BDAT:
-            return self._read_bdat()
         if (
-            state is ServerState.CONNECTED
-            or state is ServerState.PROXY
-            or state is ServerState.CLOSED
-            or state is ServerState.TLS
+            state is not ServerState.READY
+            and state is not ServerState.RCPT
+            and state is not ServerState.MAIL
+            and state is not ServerState.GREETED
+            and state is not ServerState.BDAT_OPEN
+            and state is not ServerState.AUTH
         ):
+            if state is ServerState.DATA:
+                return self._read_data()
+            if state is ServerState.BDAT:
+                return self._read_bdat()
             if state is ServerState.CONNECTED and not self._connected_sent:
                 self._connected_sent = True
                 event = Connected()
@@ -583,7 +591,7 @@ class SmtpServer(BaseConnection):
                 return event
             if state is ServerState.PROXY:
                 return self._read_proxy()
-            return NEED_DATA
+            return NEED_DATA  # CLOSED, TLS, or CONNECTED waiting for the greeting
         try:
             line = self._buffer.read_line()
         except RemoteProtocolError as exc:
@@ -592,10 +600,8 @@ class SmtpServer(BaseConnection):
             ) from None
         if line is None:
             return NEED_DATA
-        if state is ServerState.AUTH:
-            return self._auth_line(line)
         auto = self._auto_lines.get(line)
-        if auto is not None and not self._refused:
+        if auto is not None and state is not ServerState.AUTH:
             command, data = auto
             self._write(data)
             if type(command) is Reset:
@@ -603,6 +609,8 @@ class SmtpServer(BaseConnection):
             elif type(command) is Quit:
                 self._close_session()
             return command
+        if state is ServerState.AUTH:
+            return self._auth_line(line)
         if len(line) > self.max_command_length and not line[:5].upper().startswith(b"AUTH "):
             raise self._error(
                 "command line too long", 500, "5.5.2", "Line too long", ErrorKind.LINE_TOO_LONG
