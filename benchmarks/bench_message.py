@@ -1,4 +1,4 @@
-"""The message reader against the standard library's ``email`` package (and mail-parser).
+"""The message reader against the standard library's ``email`` package, mail-parser and flanker.
 
 Three workloads on the same messages in the same run:
 
@@ -233,6 +233,42 @@ def _mailparser(msgs: list[bytes]) -> Callable[[], object] | None:
     return run
 
 
+def _flanker(msgs: list[bytes]) -> dict[str, Callable[[], object]] | None:
+    """flanker's three workloads (its parser is lazy too: ``from_string`` reads little)."""
+    try:
+        from flanker import mime  # type: ignore[import-not-found]
+        from flanker.addresslib import address  # type: ignore[import-not-found]
+    except Exception:  # not installed, or fails to import on this Python
+        return None
+
+    def a() -> object:
+        for raw in msgs:
+            with contextlib.suppress(Exception):
+                mime.from_string(raw)
+        return None
+
+    def b() -> object:
+        for raw in msgs:
+            with contextlib.suppress(Exception):
+                m = mime.from_string(raw)
+                _ = (m.subject, m.headers.get("Date"), m.message_id)
+                for name in ("From", "To", "Cc"):
+                    value = m.headers.get(name)
+                    if value:
+                        address.parse_list(value)
+        return None
+
+    def c() -> object:
+        for raw in msgs:
+            with contextlib.suppress(Exception):
+                for part in mime.from_string(raw).walk(with_self=True):
+                    if not part.content_type.is_multipart():
+                        _ = part.body
+        return None
+
+    return {"a": a, "b": b, "c": c}
+
+
 def _peak_memory(fn: Callable[[], object]) -> int:
     tracemalloc.start()
     try:
@@ -290,12 +326,15 @@ def comparisons(corpus: Path | None, quick: bool) -> Iterable[Comparison]:
     total = sum(map(len, msgs))
     report_memory(quick)
     mp = _mailparser(msgs)
+    fl = _flanker(msgs)
     peers_a: list[tuple[str, Callable[[], object], float | None]] = [
         ("policy.default", _std_a(_default, msgs), 20.0),
         ("compat32", _std_a(_compat, msgs), 1.0),
     ]
     if mp is not None:
         peers_a.append(("mail-parser", mp, None))
+    if fl is not None:
+        peers_a.append(("flanker", fl["a"], None))
     for peer_name, peer, target in peers_a:
         yield Comparison(
             f"message (a) parse, {source}",
@@ -305,10 +344,13 @@ def comparisons(corpus: Path | None, quick: bool) -> Iterable[Comparison]:
             peer_name=peer_name,
             target=target,
         )
-    for peer_name, peer, target in (
+    peers_b: list[tuple[str, Callable[[], object], float | None]] = [
         ("policy.default", _std_b(_default, msgs), 20.0),
         ("compat32", _std_b(_compat, msgs), 1.0),
-    ):
+    ]
+    if fl is not None:
+        peers_b.append(("flanker", fl["b"], None))
+    for peer_name, peer, target in peers_b:
         yield Comparison(
             f"message (b) parse + 6 fields, {source}",
             _ours_b(msgs),
@@ -317,10 +359,13 @@ def comparisons(corpus: Path | None, quick: bool) -> Iterable[Comparison]:
             peer_name=peer_name,
             target=target,
         )
-    for peer_name, peer, target in (
+    peers_c: list[tuple[str, Callable[[], object], float | None]] = [
         ("policy.default", _std_c(_default, msgs), 5.0),
         ("compat32", _std_c(_compat, msgs), None),
-    ):
+    ]
+    if fl is not None:
+        peers_c.append(("flanker", fl["c"], None))
+    for peer_name, peer, target in peers_c:
         yield Comparison(
             f"message (c) parse + decode all, {source}",
             _ours_c(msgs),
