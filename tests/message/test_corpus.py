@@ -1,0 +1,31 @@
+"""Every real-world message of the corpus: parsed without raising, byte for byte, in any line
+ending convention, with every accessor read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailproto.message import Message
+
+from .test_differential import corpus_messages
+from .test_properties import touch_everything
+
+
+def test_every_corpus_message_parses_losslessly(corpus: Path | None) -> None:
+    if corpus is None:
+        pytest.skip("MAILPROTO_CORPUS is not set")
+    files = corpus_messages(corpus)
+    assert len(files) > 100
+    for path in files:
+        raw = path.read_bytes()
+        variants = [
+            raw,
+            raw.replace(b"\r\n", b"\n"),
+            raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
+        ]
+        for data in variants:
+            msg = Message.parse(data)
+            assert msg.to_bytes() == data, path
+            touch_everything(msg)
