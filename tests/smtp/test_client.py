@@ -105,6 +105,20 @@ def test_data_refused_drops_queued_and_later_content() -> None:
     assert client.state is ClientState.READY
 
 
+def test_after_a_refused_data_the_next_command_ends_the_message() -> None:
+    client = greeted()
+    for event in (MailFrom("a@b.c"), RcptTo("d@e.f"), Data()):
+        client.send(event)
+    client.data_to_send()
+    client.receive_data(b"250 OK\r\n250 OK\r\n451 4.3.0 not now\r\n")
+    drain(client)
+    assert client.state is ClientState.DATA
+    client.send(DataChunk(b"dropped\r\n"))
+    client.send(Reset())
+    assert client.data_to_send() == b"RSET\r\n"
+    assert client.state is ClientState.READY
+
+
 def test_data_is_dot_stuffed_and_released_after_354() -> None:
     client = greeted()
     for event in (MailFrom("a@b.c"), RcptTo("d@e.f"), Data(), DataChunk(b".hidden\n.\nend")):

@@ -232,6 +232,11 @@ class SmtpClient(BaseConnection):
     def _send_command(self, command: Command) -> None:
         if self._auth_outstanding:
             raise LocalProtocolError("an AUTH exchange is in progress")
+        if self._discarding and self._tx == "data":
+            # DATA was refused: the message is over without its EndOfData.
+            self._tx = None
+            self._stuffer = None
+            self._discarding = False
         tx = self._tx
         if tx == "data" or (
             tx == "bdat" and (self._bdat_left or not isinstance(command, Bdat | Reset | Quit))
