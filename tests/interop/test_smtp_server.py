@@ -329,3 +329,57 @@ def test_lmtp_client_against_lmtp_server(certs: Certs) -> None:
         assert delivered.body == b"Subject: lmtp\r\n\r\nhi\r\n"
 
     asyncio.run(main())
+
+
+def test_swaks_pipelining_starttls_and_auth(certs: Certs, tmp_path: Path) -> None:
+    """swaks pipelines MAIL, RCPT and DATA when the server offers PIPELINING."""
+    swaks = require_program("swaks")
+    (tmp_path / "ca.pem").write_bytes(certs.ca_pem)
+
+    async def main() -> tuple[str, Recorder]:
+        running = await start(certs)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                swaks,
+                "--server",
+                f"127.0.0.1:{running.port}",
+                "--helo",
+                "client.example",
+                "--from",
+                "alice@example.org",
+                "--to",
+                "bob@example.net,carol@example.net",
+                "--pipeline",
+                "--tls",
+                "--tls-verify",
+                "--tls-ca-path",
+                str(tmp_path / "ca.pem"),
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                "alice",
+                "--auth-password",
+                USERS["alice"],
+                "--body",
+                "Pipelined.\n.dot\n",
+                "--timeout",
+                str(int(LIMIT)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            out, _ = await proc.communicate()
+            transcript = out.decode(errors="replace")
+            assert proc.returncode == 0, transcript
+            return transcript, running.recorder
+        finally:
+            await stop(running)
+
+    transcript, recorder = asyncio.run(main())
+    # With --pipeline, swaks writes MAIL, both RCPTs and DATA at once (and refuses to run
+    # against a server that does not offer PIPELINING).
+    assert "250-PIPELINING" in transcript
+    assert transcript.index(" ~> DATA") < transcript.index("<~  250 2.1.0 OK")
+    [delivered] = recorder.messages
+    assert delivered.envelope.recipients == ("bob@example.net", "carol@example.net")
+    assert b"\r\n\r\nPipelined.\r\n.dot\r\n" in delivered.body
+    assert recorder.auth == ["alice"] and recorder.tls == [True]
