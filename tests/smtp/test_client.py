@@ -57,6 +57,13 @@ def test_extensions_and_size() -> None:
     assert client.supports("chunking") and not client.supports("STARTTLS")
 
 
+def test_legacy_auth_keyword() -> None:
+    client = greeted(b"250-mx.example\r\n250-AUTH=LOGIN PLAIN\r\n250 8BITMIME\r\n")
+    assert client.extensions == {"AUTH": "LOGIN PLAIN", "8BITMIME": ""}
+    client = greeted(b"250-mx.example\r\n250-AUTH PLAIN\r\n250 AUTH=LOGIN\r\n")
+    assert client.extensions == {"AUTH": "PLAIN"}
+
+
 def test_helo_fallback() -> None:
     client = SmtpClient()
     client.send(Hello("EHLO", "client.example"))

@@ -344,8 +344,13 @@ def parse_ehlo_keywords(reply: Reply) -> dict[str, str]:
     extensions: dict[str, str] = {}
     for line in reply.lines[1:]:
         keyword, _, params = line.strip().partition(" ")
-        if keyword:
-            extensions[keyword.upper()] = params.strip()
+        keyword = keyword.upper()
+        if keyword.startswith("AUTH="):
+            # The pre-standard form some servers still send beside (or instead of) AUTH.
+            legacy = " ".join([keyword[5:], params.strip()]).strip()
+            extensions.setdefault("AUTH", legacy)
+        elif keyword:
+            extensions[keyword] = params.strip()
     return extensions
 
 
