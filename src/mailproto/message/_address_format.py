@@ -109,6 +109,8 @@ def format_group(group: Group, *, allow_utf8: bool = False) -> str:
     """A group as written in a header: ``Name: a@x, b@y;`` (``Name:;`` when empty)."""
     members = ", ".join(format_address(m, allow_utf8=allow_utf8) for m in group.members)
     name = encode_phrase(group.display_name, allow_utf8=allow_utf8)
+    if name.endswith("?="):
+        name += " "  # readers want white space after an encoded word, even before a special
     return f"{name}:{' ' if members else ''}{members};"
 
 

@@ -576,7 +576,12 @@ class MessageBuilder:
             ids = " ".join(_msg_id(i, allow_utf8) for i in self.references)
             headers.append(("References", ids, True))
         if self.keywords:
-            value = ", ".join(encode_phrase(k, allow_utf8=allow_utf8) for k in self.keywords)
+            words = [encode_phrase(k, allow_utf8=allow_utf8) for k in self.keywords]
+            # Readers want white space after an encoded word, even before the comma.
+            value = "".join(
+                w + ("" if i == len(words) - 1 else " , " if w.endswith("?=") else ", ")
+                for i, w in enumerate(words)
+            )
             headers.append(("Keywords", value, True))
         for name, value in self.headers:
             value = encode_unstructured(value, allow_utf8=allow_utf8, offset=len(name) + 2)
