@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from ..errors import ErrorKind, LocalProtocolError
 from ._address import Address, Group
@@ -617,6 +618,27 @@ class MessageBuilder:
         )
 
 
+class MessageFields(TypedDict, total=False):
+    """The keyword arguments of :func:`compose`: the fields of :class:`MessageBuilder`."""
+
+    from_: AddressLike | Iterable[AddressLike] | None
+    to: AddressLike | Iterable[AddressLike] | None
+    cc: AddressLike | Iterable[AddressLike] | None
+    bcc: AddressLike | Iterable[AddressLike] | None
+    reply_to: AddressLike | Iterable[AddressLike] | None
+    sender: AddressLike | None
+    subject: str | None
+    text: str | None
+    html: str | None
+    date: datetime | None
+    message_id: str | None
+    in_reply_to: Iterable[str]
+    references: Iterable[str]
+    keywords: Iterable[str]
+    headers: Iterable[tuple[str, str]]
+    attachments: Iterable[Attachment]
+
+
 def compose(
     *,
     now: datetime,
@@ -624,14 +646,14 @@ def compose(
     allow_utf8: bool = False,
     allow_8bit: bool = False,
     message_id_domain: str | None = None,
-    **fields: object,
+    **fields: Unpack[MessageFields],
 ) -> ComposedMessage:
     """Build a message in one call: ``compose(from_=..., to=..., subject=..., text=..., now=...)``.
 
     The fields are those of :class:`MessageBuilder`; the other arguments those of
     :meth:`MessageBuilder.build`.
     """
-    builder = MessageBuilder(**fields)  # type: ignore[arg-type]
+    builder = MessageBuilder(**fields)
     return builder.build(
         now=now,
         random_bytes=random_bytes,
