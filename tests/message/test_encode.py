@@ -326,3 +326,11 @@ def test_parameters_round_trip_through_our_reader(name: str, padding: int) -> No
     msg = Message.parse(raw)
     assert msg.filename == name
     assert msg.defects == []
+
+
+def test_a_utf8_word_too_long_for_a_line_is_encoded_even_when_utf8_is_allowed() -> None:
+    word = "ü" * 600  # 1200 octets
+    written = encode_unstructured(word, allow_utf8=True, offset=9)
+    assert written.startswith("=?utf-8?")
+    assert max(map(len, fold_header("Subject", written).split(b"\r\n"))) <= 76
+    assert encode_unstructured("ü" * 400, allow_utf8=True) == "ü" * 400

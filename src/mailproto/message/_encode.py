@@ -41,6 +41,7 @@ _B_BYTES = (_PAYLOAD // 4) * 3
 _Q_TEXT_SAFE = frozenset(b for b in range(0x21, 0x7F) if b not in b"=?_")
 _Q_PHRASE_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 
+_LONGEST_WORD = 900
 _WSP_SPLIT_RE = re.compile(r"([ \t]+)")
 _LINE_BREAK_RE = re.compile(r"[\r\n]")
 # A word that must be encoded even though it is ASCII: control characters, or something a reader
@@ -139,9 +140,12 @@ def encode_words(text: str, *, phrase: bool = False, first_length: int = MAX_WOR
 
 
 def _needs_encoding(word: str, allow_utf8: bool) -> bool:
-    if _ASCII_NEEDS_ENCODING_RE.search(word) is not None or len(word) > 900:
+    if _ASCII_NEEDS_ENCODING_RE.search(word) is not None:
         return True
-    return not allow_utf8 and not word.isascii()
+    if not word.isascii():
+        return not allow_utf8 or len(word.encode("utf-8")) > _LONGEST_WORD
+    # A word no line could hold (998 octets) is cut into encoded words.
+    return len(word) > _LONGEST_WORD
 
 
 def encode_unstructured(text: str, *, allow_utf8: bool = False, offset: int = 0) -> str:
