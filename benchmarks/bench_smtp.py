@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mailproto import NEED_DATA
-from mailproto.smtp import Hello, MailFrom, RcptTo, SmtpClient, SmtpServer
+from mailproto.smtp import Hello, MailFrom, Noop, RcptTo, SmtpClient, SmtpServer
 
 from ._harness import Comparison
 
@@ -205,6 +205,39 @@ def _client_replies(count: int) -> tuple[Any, Any]:
     return ours, peer
 
 
+def _multiline_replies(count: int, lines: int) -> tuple[Any, Any]:
+    """Multi-line replies (as EHLO and EXPN give), one NOOP each: mostly line parsing."""
+    one = (
+        b"".join(b"250-2.0.0 member%d <user%d@example.net>\r\n" % (i, i) for i in range(lines - 1))
+        + b"250 2.0.0 end of list\r\n"
+    )
+    replies = b"220 mx ready\r\n" + one * count
+
+    def ours() -> None:
+        client = SmtpClient(pipelining=False)
+        noop = Noop()
+        for _ in range(count):
+            client.send(noop)
+        client.receive_data(replies)
+        next_event = client.next_event
+        seen = 0
+        while next_event() is not NEED_DATA:
+            seen += 1
+        if seen != count + 1:
+            raise RuntimeError("our client parsed the wrong number of replies")
+
+    def peer() -> None:
+        smtp = smtplib.SMTP()
+        smtp.sock = _NullSocket()  # type: ignore[assignment]
+        smtp.file = io.BytesIO(replies)  # type: ignore[assignment]
+        smtp.getreply()
+        for _ in range(count):
+            smtp.putcmd("noop")
+            smtp.getreply()
+
+    return ours, peer
+
+
 def comparisons(corpus: Path | None, quick: bool) -> Iterator[Comparison]:
     del corpus  # generated inputs: the corpus holds messages, not SMTP sessions
     aiosmtpd = _Aiosmtpd()
@@ -242,13 +275,24 @@ def comparisons(corpus: Path | None, quick: bool) -> Iterator[Comparison]:
         None,
     )
     replies = 2_000 if quick else 10_000
-    ours, peer = _client_replies(replies)
+    rcpt_ours, rcpt_peer = _client_replies(replies)
     yield Comparison(
         "smtp client: pipelined RCPTs and replies",
-        ours,
+        rcpt_ours,
         replies + 1,
         "replies",
-        peer,
+        rcpt_peer,
+        "smtplib",
+        1.0,
+    )
+    multi = 200 if quick else 1_000
+    parse_ours, parse_peer = _multiline_replies(multi, 10)
+    yield Comparison(
+        "smtp client: 10-line replies, parsing",
+        parse_ours,
+        multi * 10 + 1,
+        "lines",
+        parse_peer,
         "smtplib",
         1.0,
     )

@@ -299,3 +299,43 @@ def test_read_timeouts_follow_rfc5321() -> None:
     drain(client)
     assert client.read_timeout == 120.0
     assert client.next_event() is NEED_DATA
+
+
+def test_reply_lines_with_bare_lf_and_a_partial_line() -> None:
+    client = greeted()
+    client.send(Noop())
+    client.send(Noop())
+    client.receive_data(b"250 one\n250-two")
+    assert drain(client) == [Reply(250, ("one",))]
+    client.receive_data(b"\r\n250 three\r\n")
+    assert drain(client) == [Reply(250, ("two", "three"))]
+
+
+def test_starttls_discards_exactly_the_bytes_after_the_220() -> None:
+    client = greeted(b"250-mx.example\r\n250 STARTTLS\r\n")
+    client.send(StartTLSCommand())
+    client.receive_data(b"220 go\r\n250 a\n250-b\r\n250 c")
+    assert drain(client) == [Reply(220, ("go",)), StartTLS(b"250 a\n250-b\r\n250 c")]
+
+
+def test_overlong_reply_line_is_fatal() -> None:
+    client = SmtpClient(max_reply_line_length=20)
+    client.receive_data(b"220 " + b"x" * 30 + b"\r\n")
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event()
+    assert info.value.fatal and info.value.kind is ErrorKind.LINE_TOO_LONG
+    client = SmtpClient(max_reply_line_length=20)
+    client.receive_data(b"220 " + b"x" * 30)  # not even finished
+    with pytest.raises(RemoteProtocolError):
+        client.next_event()
+
+
+def test_eof_in_the_middle_of_a_reply_line() -> None:
+    client = greeted()
+    client.send(Quit())
+    client.receive_data(b"221 by")
+    assert client.next_event() is NEED_DATA
+    client.receive_data(b"")
+    with pytest.raises(RemoteProtocolError) as info:
+        client.next_event()
+    assert info.value.kind is ErrorKind.UNEXPECTED_EOF

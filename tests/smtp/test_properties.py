@@ -356,3 +356,26 @@ def test_line_length_check_carries_across_chunk_boundaries(
         i += 1
         server._check_lines(piece, limit)
     assert server._long_line == (max(lengths) > limit)
+
+
+@given(
+    st.lists(replies().filter(lambda r: r.is_positive), min_size=1, max_size=8),
+    st.lists(st.integers(1, 30), min_size=1),
+)
+def test_any_chunking_of_replies_gives_the_same_replies(
+    answers: list[Reply], cuts: list[int]
+) -> None:
+    data = b"".join(serialize_reply(r) for r in answers)
+    client = SmtpClient(pipelining=False)
+    for _ in answers[1:]:
+        client.send(Noop())
+    got: list[Event] = []
+    pos, i = 0, 0
+    while pos < len(data):
+        size = cuts[i % len(cuts)]
+        i += 1
+        client.receive_data(data[pos : pos + size])
+        pos += size
+        while (event := client.next_event()) is not NEED_DATA:
+            got.append(event)  # type: ignore[arg-type]
+    assert got == answers

@@ -9,7 +9,15 @@ from typing import Final
 
 from .._buffer import ReceiveBuffer
 from .._dotstuff import DotStuffer
-from ..connection import NEED_DATA, BaseConnection, ConnectionClosed, Event, Role, Sentinel
+from ..connection import (
+    NEED_DATA,
+    BaseConnection,
+    ConnectionClosed,
+    Event,
+    Role,
+    Sentinel,
+    StartTLS,
+)
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
 from ..sasl import ClientMechanism
 from ._events import (
@@ -115,6 +123,7 @@ class SmtpClient(BaseConnection):
         self._blocking = 1
         self._lines: list[str] = []
         self._code = 0
+        self._continued = b""
         self._greeted = False
         self._pipelining = False
         self._hello_sent = False
@@ -132,6 +141,11 @@ class SmtpClient(BaseConnection):
         self._quit_sent = False
         self._accepted = 0
         self._reply_cache: dict[bytes, Reply] = {}
+        self.max_reply_line_length = max_reply_line_length
+        # Lines taken from the buffer in bulk and not yet parsed, still with their CR (if any),
+        # and the unfinished line after them: joined with LF they are the raw bytes again.
+        self._raw_lines: deque[bytes] = deque()
+        self._partial = b""
 
     # -- public properties ----------------------------------------------------------------------
 
@@ -375,38 +389,68 @@ class SmtpClient(BaseConnection):
                 kind=ErrorKind.UNEXPECTED_EOF,
                 fatal=True,
             )
-        if self._buffer:
-            return super()._on_eof()
+        if self._buffer or self._partial:
+            raise RemoteProtocolError(
+                "the server closed the connection in the middle of a reply line",
+                kind=ErrorKind.UNEXPECTED_EOF,
+                fatal=True,
+            )
         return ConnectionClosed()
 
+    def next_event(self) -> Event | Sentinel:
+        """Parse and return the next reply (or StartTLS, ConnectionClosed), or NEED_DATA."""
+        if (
+            self._tls_pending is None
+            and not self._awaiting_tls
+            and not self._closed_reported
+            and not self._eof
+        ):
+            return self._next_event()  # the common case, without the base class's detour
+        return super().next_event()
+
     def _next_event(self) -> Event | Sentinel:
-        buffer = self._buffer
+        raw_lines = self._raw_lines
         while True:
-            try:
-                line = buffer.read_line()
-            except RemoteProtocolError as exc:
-                exc.fatal = True
-                raise
-            if line is None:
-                return NEED_DATA
+            if raw_lines:
+                line = raw_lines.popleft()
+                if line[-1:] == b"\r":
+                    line = line[:-1]
+            else:
+                taken = self._take_line()
+                if taken is None:
+                    return NEED_DATA
+                line = taken
             lines = self._lines
             if not lines:
                 # Servers repeat the same few replies: a known single-line reply is reused.
                 cached = self._reply_cache.get(line)
                 if cached is not None:
+                    awaiting = self._awaiting
+                    if awaiting and type(awaiting[0].command) is RcptTo and cached.code != 421:
+                        # The bulk of a long pipeline: nothing else to update.
+                        awaiting.popleft()
+                        if 200 <= cached.code < 300:
+                            self._accepted += 1
+                        if self._queue:
+                            self._release()
+                        return cached
                     event = self._on_reply(cached)
                     if self._queue:
                         self._release()
                     if event is not None:
                         return event
                     continue
-            code, last, text = parse_reply_line(line)
-            if lines and code != self._code:
-                raise RemoteProtocolError(
-                    f"reply line with code {code} inside a {self._code} reply",
-                    kind=ErrorKind.SYNTAX,
-                    fatal=True,
-                )
+            if lines and line[:4] == self._continued:
+                # The middle of a multi-line reply: same code, same separator.
+                code, last, text = self._code, False, line[4:].decode("utf-8", "surrogateescape")
+            else:
+                code, last, text = parse_reply_line(line)
+                if lines and code != self._code:
+                    raise RemoteProtocolError(
+                        f"reply line with code {code} inside a {self._code} reply",
+                        kind=ErrorKind.SYNTAX,
+                        fatal=True,
+                    )
             lines.append(text)
             if not last:
                 if len(lines) >= self.max_reply_lines:
@@ -416,7 +460,9 @@ class SmtpClient(BaseConnection):
                         limit=self.max_reply_lines,
                         fatal=True,
                     )
-                self._code = code
+                if self._code != code or len(lines) == 1:
+                    self._code = code
+                    self._continued = b"%d-" % code
                 continue
             self._lines = []
             reply = build_reply(code, lines)
@@ -426,6 +472,44 @@ class SmtpClient(BaseConnection):
             self._release()
             if event is not None:
                 return event
+
+    def _take_line(self) -> bytes | None:
+        """Move everything buffered into the line queue at once and return the first line.
+
+        Replies come in bursts (a pipelined group, a long EHLO): splitting a whole read with
+        ``bytes.split`` costs far less per line than finding each line separately.
+        """
+        buffer = self._buffer
+        if not buffer:
+            return None
+        data = buffer.read_some(len(buffer))
+        if self._partial:
+            data = self._partial + data
+        parts = data.split(b"\n")
+        self._partial = partial = parts.pop()
+        limit = self.max_reply_line_length
+        if len(partial) > limit + 1 or (parts and max(map(len, parts)) > limit + 1):
+            self._partial = b""
+            raise RemoteProtocolError(
+                f"reply line longer than {limit} bytes",
+                kind=ErrorKind.LINE_TOO_LONG,
+                limit=limit,
+                fatal=True,
+            )
+        if not parts:
+            return None
+        self._raw_lines.extend(parts)
+        line = self._raw_lines.popleft()
+        return line[:-1] if line[-1:] == b"\r" else line
+
+    def _begin_tls(self) -> None:
+        """As the base class does, counting the lines already taken from the buffer."""
+        pending = b"".join(line + b"\n" for line in self._raw_lines) + self._partial
+        self._raw_lines.clear()
+        self._partial = b""
+        super()._begin_tls()
+        if pending and self._tls_pending is not None:
+            self._tls_pending = StartTLS(pending + self._tls_pending.discarded)
 
     def _on_reply(self, reply: Reply) -> Reply | None:
         code = reply.code
