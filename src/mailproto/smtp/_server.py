@@ -102,11 +102,14 @@ class SmtpServer(BaseConnection):
     :param bare_line_endings: the policy for bare CR or LF in DATA (reject by default).
     :param max_command_length: the longest command line, CRLF excluded (AUTH lines may reach
         ``max_auth_line_length``).
+    :param max_auth_line_length: the longest AUTH command or SASL response line (RFC 4954
+        allows 12288 octets).
     :param max_text_line_length: the longest line of message content after DATA (RFC 5321:
         998), or ``None`` for no limit.
     :param max_message_size: the SIZE limit in octets.
     :param max_recipients: recipients accepted per message; the next ones get 452.
-    :param max_bad_commands: errors tolerated before the server answers 421 and closes.
+    :param max_bad_commands: bad commands tolerated before the server answers 421 and closes
+        (refusals a correct client can meet, such as 452 past ``max_recipients``, do not count).
     :param max_buffer_size: the most unprocessed bytes (pipelined commands) held.
     :param random_bytes: source of randomness for SASL nonces.
     """
