@@ -7,7 +7,14 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailproto import NEED_DATA, ErrorKind, Event, LocalProtocolError, RemoteProtocolError
+from mailproto import (
+    NEED_DATA,
+    ErrorKind,
+    Event,
+    LocalProtocolError,
+    RemoteProtocolError,
+    StartTLS,
+)
 from mailproto.smtp import (
     Auth,
     Bdat,
@@ -379,3 +386,78 @@ def test_any_chunking_of_replies_gives_the_same_replies(
         while (event := client.next_event()) is not NEED_DATA:
             got.append(event)  # type: ignore[arg-type]
     assert got == answers
+
+
+_VOCABULARY = [
+    b"EHLO c.example\r\n",
+    b"HELO c.example\r\n",
+    b"MAIL FROM:<a@b.c>\r\n",
+    b"MAIL FROM:<a@b.c> BODY=BINARYMIME SIZE=10\r\n",
+    b"RCPT TO:<d@e.f>\r\n",
+    b"RCPT TO:<d@e.f> NOTIFY=NEVER\r\n",
+    b"DATA\r\n",
+    b"BDAT 5\r\n",
+    b"BDAT 3 LAST\r\n",
+    b"BDAT 0 LAST\r\n",
+    b"RSET\r\n",
+    b"NOOP\r\n",
+    b"STARTTLS\r\n",
+    b"AUTH PLAIN\r\n",
+    b"AUTH LOGIN dGlt\r\n",
+    b"*\r\n",
+    b"dGFuc3RhYWY=\r\n",
+    b".\r\n",
+    b"..\r\n",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"x" * 30,
+    b"QUIT\r\n",
+]
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(st.one_of(st.sampled_from(_VOCABULARY), st.binary(max_size=12)), max_size=40),
+    st.integers(1, 64),
+)
+def test_command_soup_raises_only_remote_errors(tokens: list[bytes], size: int) -> None:
+    """Plausible commands in any order reach every state (DATA, BDAT, AUTH, TLS)."""
+    from mailproto.sasl import PasswordAuthenticator
+
+    server = SmtpServer(
+        starttls=True,
+        tls_active=False,
+        auth_requires_tls=False,
+        authenticator=PasswordAuthenticator({"tim": "tanstaaf"}),
+        max_bad_commands=1000,
+        max_command_length=64,
+        max_auth_line_length=64,
+        max_message_size=100,
+    )
+    server.next_event()
+    server.accept()
+    data = b"".join(tokens)
+    for start in range(0, len(data), size):
+        try:
+            server.receive_data(data[start : start + size])
+        except LocalProtocolError:
+            return  # plaintext while the TLS upgrade is pending: the driver's business
+        for _ in range(1000):
+            try:
+                event = server.next_event()
+            except RemoteProtocolError as exc:
+                if exc.fatal:
+                    return
+                server.send(exc.reply)  # type: ignore[arg-type]
+                while server.awaiting_reply:
+                    server.send(exc.reply)  # type: ignore[arg-type]
+                continue
+            if event is NEED_DATA or server.should_close:
+                break
+            if isinstance(event, StartTLS):
+                server.tls_started()
+            while server.awaiting_reply:
+                server.accept()
+        if server.should_close:
+            return
