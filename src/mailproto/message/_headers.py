@@ -133,9 +133,11 @@ def parse_header_block(
     """Split the header block that starts at ``start``.
 
     Returns the fields, the end of the header block (where the empty line, or the first line that
-    is not part of the header, starts), the start of the body, and the defects found. A line that is
-    not a field is skipped (with a defect) when a field follows it; otherwise the body starts there,
-    as in a MIME part written without headers.
+    is not part of the header, starts), the start of the body, and the defects found. Lines that
+    are not fields but are followed by a field continue the field before them (a fold that lost
+    its indent), or are skipped at the start (an mbox ``From`` line, a byte order mark); otherwise,
+    or if one looks like a boundary delimiter, the body starts there, as in a MIME part written
+    without headers. Each such case is a defect.
     """
     defects: list[Defect] = []
     if buf.startswith(b"\xef\xbb\xbf", start, end):
