@@ -13,7 +13,7 @@ import aiosmtplib
 import pytest
 
 from mailproto.drivers.asyncio import AsyncServer, connect, serve
-from mailproto.smtp import LmtpClient, LmtpServer, SmtpClient
+from mailproto.smtp import LmtpClient, LmtpServer, SmtpClient, StartTLSCommand
 
 from .._programs import require_program
 from ._smtp_common import USERS, Certs, Recorder, client_session, make_certs
@@ -383,3 +383,91 @@ def test_swaks_pipelining_starttls_and_auth(certs: Certs, tmp_path: Path) -> Non
     assert delivered.envelope.recipients == ("bob@example.net", "carol@example.net")
     assert b"\r\n\r\nPipelined.\r\n.dot\r\n" in delivered.body
     assert recorder.auth == ["alice"] and recorder.tls == [True]
+
+
+def test_smtplib_against_our_server_on_the_threaded_driver(certs: Certs) -> None:
+    from mailproto.drivers import threaded
+    from mailproto.smtp import DataChunk, MessageComplete, SmtpServer
+
+    bodies: list[bytes] = []
+
+    def handler(channel: threaded.Channel) -> None:
+        conn = channel.conn
+        assert isinstance(conn, SmtpServer)
+        chunks: list[bytes] = []
+        for event in channel.events():
+            if isinstance(event, DataChunk):
+                chunks.append(event.data)
+            elif isinstance(event, MessageComplete):
+                bodies.append(b"".join(chunks))
+            if conn.awaiting_reply:
+                channel.send(*conn.default_replies())
+
+    server = threaded.serve(
+        lambda: SmtpServer(hostname="localhost", starttls=True),
+        handler,
+        "127.0.0.1",
+        0,
+        starttls_context=certs.server,
+        idle_timeout=LIMIT,
+    )
+    try:
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=LIMIT) as smtp:
+            smtp.starttls(context=certs.client)
+            smtp.sendmail("a@example.org", ["b@example.net"], BODY)
+    finally:
+        server.close()
+    assert bodies == [BODY]
+
+
+def test_our_client_and_server_on_the_trio_driver(certs: Certs) -> None:
+    import trio
+
+    from mailproto.drivers import trio as trio_driver
+    from mailproto.smtp import DataChunk, MessageComplete, SmtpServer
+
+    bodies: list[bytes] = []
+
+    async def handler(channel: trio_driver.TrioChannel) -> None:
+        conn = channel.conn
+        assert isinstance(conn, SmtpServer)
+        chunks: list[bytes] = []
+        async for event in channel.events():
+            if isinstance(event, DataChunk):
+                chunks.append(event.data)
+            elif isinstance(event, MessageComplete):
+                bodies.append(b"".join(chunks))
+            if conn.awaiting_reply:
+                await channel.send(*conn.default_replies())
+
+    async def main() -> list[int]:
+        from mailproto.smtp import Data, EndOfData, Hello, MailFrom, Quit, RcptTo
+
+        with trio.fail_after(LIMIT):
+            async with trio_driver.open_server(
+                lambda: SmtpServer(hostname="localhost", starttls=True),
+                handler,
+                starttls_context=certs.server,
+            ) as server:
+                channel = await trio_driver.connect(
+                    "127.0.0.1",
+                    server.port,
+                    SmtpClient(),
+                    starttls_context=certs.client,
+                    server_hostname="localhost",
+                )
+                codes = [(await channel.next_event()).code]  # type: ignore[attr-defined]
+                await channel.send(Hello("EHLO", "client.example"), StartTLSCommand())
+                codes += [(await channel.next_event()).code for _ in range(2)]  # type: ignore[attr-defined]
+                assert channel.tls
+                await channel.send(
+                    Hello("EHLO", "client.example"), MailFrom("a@b.c"), RcptTo("d@e.f"), Data()
+                )
+                codes += [(await channel.next_event()).code for _ in range(4)]  # type: ignore[attr-defined]
+                await channel.send(DataChunk(BODY), EndOfData(), Quit())
+                codes += [(await channel.next_event()).code for _ in range(2)]  # type: ignore[attr-defined]
+                await channel.aclose()
+                return codes
+
+    assert trio.run(main) == [220, 250, 220, 250, 250, 250, 354, 250, 221]
+    assert bodies == [BODY]
