@@ -51,7 +51,7 @@ from ._encode import (
     encode_words,
 )
 from ._encoded_words import decode_encoded_words, lookup_charset
-from ._fold import MAX_LINE, SOFT_LINE, fold_header
+from ._fold import ENCODED_WORD_LINE, MAX_LINE, SOFT_LINE, fold_header
 from ._headers import Header, Received, parse_msg_ids, parse_received
 from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize, section_part
 from ._message import Message, Part, Priority
@@ -94,6 +94,7 @@ __all__ = [
     "imap_serialize",
     "section_part",
     # Writing.
+    "ENCODED_WORD_LINE",
     "MAX_LINE",
     "SOFT_LINE",
     "Attachment",
