@@ -158,6 +158,27 @@ def test_bdat_chunks_must_match_their_size() -> None:
     )
 
 
+def test_bdat_is_never_written_to_a_server_without_chunking() -> None:
+    client = greeted(b"250 mx.example\r\n")
+    client.send(MailFrom("a@b.c"))
+    client.send(RcptTo("d@e.f"))
+    with pytest.raises(LocalProtocolError):
+        client.send(Bdat(4, last=True))
+    # Sent before the EHLO reply was known: dropped when it turns out CHUNKING is missing.
+    client = SmtpClient()
+    for event in (Hello("EHLO", "c.example"), MailFrom("a@b.c"), RcptTo("d@e.f"), Bdat(8)):
+        client.send(event)
+    client.send(DataChunk(b"RSET\r\n"))
+    client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
+    assert client.next_event() == Reply(220, ("mx",))
+    assert client.next_event() == Reply(250, ("mx", "PIPELINING"))
+    with pytest.raises(LocalProtocolError):
+        client.next_event()
+    assert client.next_event() is NEED_DATA
+    client.send(DataChunk(b"QU"))  # the rest of the dropped chunk is dropped too
+    assert client.data_to_send() == b"EHLO c.example\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n"
+
+
 @pytest.mark.parametrize(
     "event",
     [

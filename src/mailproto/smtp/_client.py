@@ -141,6 +141,8 @@ class SmtpClient(BaseConnection):
         self._quit_sent = False
         self._accepted = 0
         self._reply_cache: dict[bytes, Reply] = {}
+        self._local_error: LocalProtocolError | None = None
+        self._ehlo_answered = False  # a successful EHLO/HELO/LHLO reply has been read
         self.max_reply_line_length = max_reply_line_length
         # Lines taken from the buffer in bulk and not yet parsed, still with their CR (if any),
         # and the unfinished line after them: joined with LF they are the raw bytes again.
@@ -279,6 +281,8 @@ class SmtpClient(BaseConnection):
         elif isinstance(command, Bdat):
             if tx not in ("rcpt", "bdat"):
                 raise LocalProtocolError("BDAT without RCPT")
+            if self._ehlo_answered and "CHUNKING" not in self.extensions:
+                raise LocalProtocolError("the server did not offer CHUNKING")
             new_tx = None if command.last and command.size == 0 else "bdat"
         elif isinstance(command, Reset):
             new_tx = None
@@ -325,7 +329,7 @@ class SmtpClient(BaseConnection):
                     f"{size} octets sent but the BDAT chunk has {self._bdat_left} left"
                 )
             self._bdat_left -= size
-            if size:
+            if size and not self._discarding:
                 self._queue.append((_FOLLOW, chunk.data, None))
             if self._bdat_left == 0 and self._bdat_last:
                 self._tx = None
@@ -366,6 +370,16 @@ class SmtpClient(BaseConnection):
             elif gate == _DATA and not self._data_open:
                 return
             queue.popleft()
+            if type(command) is Bdat and "CHUNKING" not in self.extensions:
+                # A server without CHUNKING would read the chunk's octets as commands: never
+                # write them. Drop the chunk and report it at the next next_event().
+                while queue and queue[0][0] == _FOLLOW:
+                    queue.popleft()
+                self._discarding = True  # and the rest of this chunk, if it is still to come
+                self._local_error = LocalProtocolError(
+                    "BDAT was not sent: the server did not offer CHUNKING"
+                )
+                continue
             self._write(data)
             if command is not None:
                 count = 1
@@ -409,6 +423,9 @@ class SmtpClient(BaseConnection):
         return super().next_event()
 
     def _next_event(self) -> Event | Sentinel:
+        if self._local_error is not None:
+            error, self._local_error = self._local_error, None
+            raise error
         raw_lines = self._raw_lines
         while True:
             if raw_lines:
@@ -550,6 +567,7 @@ class SmtpClient(BaseConnection):
                 self._shut()
         elif isinstance(command, Hello):
             if ok:
+                self._ehlo_answered = True
                 if command.extended:
                     self.extensions = parse_ehlo_keywords(reply)
                     self._pipelining = self.use_pipelining and "PIPELINING" in self.extensions
@@ -578,6 +596,7 @@ class SmtpClient(BaseConnection):
         elif isinstance(command, StartTLSCommand):
             if code == 220:
                 self.extensions = {}
+                self._ehlo_answered = False
                 self._pipelining = False
                 self._hello_sent = False
                 self._begin_tls()
