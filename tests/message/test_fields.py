@@ -205,3 +205,26 @@ def test_header_objects() -> None:
     msg = Message.parse(b"X-A: 1\r\nx-a: 2\r\n\r\n")
     assert [f.value for f in msg.header_fields("X-A")] == ["1", "2"]
     assert msg.raw_header == b"X-A: 1\r\nx-a: 2\r\n\r\n"
+
+
+def test_format_flowed_text() -> None:
+    raw = (
+        b"Content-Type: text/plain; charset=us-ascii; format=flowed\r\n\r\n"
+        b"This is a long \r\nparagraph wrapped \r\nby the sender.\r\n"
+        b"> quoted and \r\n> wrapped\r\n"
+        b" >not a quote, space-stuffed\r\n"
+        b"-- \r\nsignature\r\n"
+    )
+    part = Message.parse(raw)
+    assert part.text(unflow=True) == (
+        "This is a long paragraph wrapped by the sender.\n"
+        "> quoted and wrapped\n"
+        ">not a quote, space-stuffed\n"
+        "-- \n"
+        "signature\n"
+    )
+    assert part.text().startswith("This is a long \nparagraph")
+    delsp = Message.parse(
+        b"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\nJapa \r\nnese\r\n"
+    )
+    assert delsp.text(unflow=True) == "Japanese\n"

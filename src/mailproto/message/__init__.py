@@ -54,7 +54,7 @@ from ._encoded_words import decode_encoded_words, lookup_charset
 from ._fold import ENCODED_WORD_LINE, MAX_LINE, SOFT_LINE, fold_header
 from ._headers import Header, Received, parse_msg_ids, parse_received
 from ._imap import Bodies, ImapValue, body_structure, envelope, imap_serialize, section_part
-from ._message import Message, Part, Priority
+from ._message import Message, Part, Priority, unflow_text
 from ._mime import parse_content_type
 from ._reply import (
     base_subject,
@@ -86,6 +86,7 @@ __all__ = [
     "parse_date",
     "parse_msg_ids",
     "parse_received",
+    "unflow_text",
     # IMAP.
     "Bodies",
     "ImapValue",

@@ -360,10 +360,14 @@ class Part:
                 self._defects.append(defect)
         return data
 
-    def text(self) -> str:
+    def text(self, *, unflow: bool = False) -> str:
         """The body as text, in the declared charset (for HTML without one, the charset its
         ``<meta>`` names; else UTF-8, else windows-1252), with line endings made ``"\\n"``;
-        undecodable bytes become U+FFFD. Never raises."""
+        undecodable bytes become U+FFFD. Never raises.
+
+        :param unflow: for ``format=flowed`` text (RFC 3676), join the lines the sender's client
+            wrapped, as a reader shows them (quoted lines keep their ``>`` prefixes).
+        """
         data = self.decoded()
         charset = self.charset
         if charset is None and self.content_type == "text/html":
@@ -379,6 +383,8 @@ class Part:
                 self._defects.append(defect)
         if "\r" in text:
             text = _NEWLINES.sub("\n", text)
+        if unflow and self.params.get("format", "").lower() == "flowed":
+            text = unflow_text(text, self.params.get("delsp", "").lower() == "yes")
         return text
 
     @property
@@ -398,6 +404,34 @@ class Part:
         """The problems found in this part's own header block and body (not its children's);
         header values are decoded to find theirs."""
         return self._own_defects()
+
+
+def unflow_text(text: str, delsp: bool = False) -> str:
+    """Undo RFC 3676 ``format=flowed`` wrapping: a line ending in a space continues on the next
+    line of the same quote depth; space-stuffing is removed; ``delsp`` deletes that space."""
+    out: list[str] = []
+    pending: str | None = None  # a flowed paragraph still open
+    pending_depth = 0
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]
+        if pending is not None and depth != pending_depth:
+            out.append(">" * pending_depth + (" " if pending_depth else "") + pending)
+            pending = None
+        flowed = content.endswith(" ") and content != "-- "
+        if flowed and delsp:
+            content = content[:-1]
+        joined = content if pending is None else pending + content
+        if flowed:
+            pending, pending_depth = joined, depth
+        else:
+            out.append(">" * depth + (" " if depth and joined else "") + joined)
+            pending = None
+    if pending is not None:
+        out.append(">" * pending_depth + (" " if pending_depth else "") + pending)
+    return "\n".join(out)
 
 
 def _find_body(part: Part, want: str) -> Part | None:

@@ -50,7 +50,7 @@ class MessageSummary:
 def _preview(msg: Message, limit: int) -> str:
     part = msg.text_body
     if part is not None:
-        text = _QUOTE_LINES.sub(" ", part.text()[: limit * 20])
+        text = _QUOTE_LINES.sub(" ", part.text(unflow=True)[: limit * 20])
     else:
         hpart = msg.html_body
         if hpart is None:
