@@ -331,10 +331,13 @@ def build_reply(code: int, texts: list[str]) -> Reply:
         if match is not None and int(match.group(1)) == code // 100:
             status = first[: match.end()].rstrip(" ")
             prefix = status + " "
+            cut = len(prefix)
             if len(texts) == 1:
-                return Reply(code, (first[len(prefix) :],), status)
+                return Reply(code, (first[cut:],), status)
+            stripped = [t[cut:] for t in texts if t[:cut] == prefix]
+            if len(stripped) == len(texts):
+                return Reply(code, tuple(stripped), status)
             if all(t == status or t.startswith(prefix) for t in texts):
-                cut = len(prefix)
                 return Reply(code, tuple(t[cut:] for t in texts), status)
     return Reply(code, tuple(texts), None)
 
