@@ -70,9 +70,15 @@ class Recorder:
         return SmtpServer(**options)  # type: ignore[arg-type]
 
     async def handler(self, channel: AsyncChannel) -> None:
+        await self.handler_after(channel, None)
+
+    async def handler_after(self, channel: AsyncChannel, first: object) -> None:
+        """Handle the session; ``first`` is an event already taken from the channel (or None)."""
         conn = channel.conn
         assert isinstance(conn, SmtpServer)
         chunks: list[bytes] = []
+        if first is not None and conn.awaiting_reply:
+            await channel.send(*conn.default_replies())
         async for event in channel.events():
             if isinstance(event, DataChunk):
                 chunks.append(event.data)

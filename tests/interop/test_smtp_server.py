@@ -8,6 +8,7 @@ import socket
 import subprocess
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import pytest
@@ -471,3 +472,58 @@ def test_our_client_and_server_on_the_trio_driver(certs: Certs) -> None:
 
     assert trio.run(main) == [220, 250, 220, 250, 250, 250, 354, 250, 221]
     assert bodies == [BODY]
+
+
+def test_curl_through_the_proxy_protocol(certs: Certs, tmp_path: Path) -> None:
+    """curl writes a PROXY v1 header first; the server reports it before the greeting."""
+    curl = require_program("curl")
+    (tmp_path / "mail.txt").write_bytes(BODY)
+    from mailproto.proxy import ProxyInfo
+
+    seen: list[object] = []
+
+    async def main() -> None:
+        recorder = Recorder()
+
+        async def handler(channel: Any) -> None:
+            first = await channel.next_event()
+            seen.append(first)
+            await recorder.handler_after(channel, first)
+
+        running_server = await serve(
+            lambda: recorder.factory(proxy_protocol=True, starttls=False, authenticator=None),
+            handler,
+            "127.0.0.1",
+            0,
+            idle_timeout=LIMIT,
+        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                curl,
+                "--silent",
+                "--show-error",
+                "--max-time",
+                str(LIMIT),
+                "--haproxy-protocol",
+                f"smtp://127.0.0.1:{running_server.port}/client.example",
+                "--mail-from",
+                "alice@example.org",
+                "--mail-rcpt",
+                "bob@example.net",
+                "--upload-file",
+                str(tmp_path / "mail.txt"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            _, err = await proc.communicate()
+            assert proc.returncode == 0, err.decode()
+        finally:
+            running_server.close()
+            await running_server.wait_closed()
+        [delivered] = recorder.messages
+        assert delivered.body == BODY
+
+    asyncio.run(main())
+    [info] = seen
+    assert isinstance(info, ProxyInfo)
+    assert info.version == 1 and info.source is not None and info.source[0] == "127.0.0.1"
