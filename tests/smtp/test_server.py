@@ -134,6 +134,7 @@ def test_bad_commands_before_hello(command: bytes, reply: bytes) -> None:
         ),
         (b"MAIL FROM:<a@b.c> BODY=9BIT\r\n", b"501 5.5.4 Syntax error in parameters\r\n"),
         (b"MAIL FROM:<a@b.c> RET=ALL\r\n", b"501 5.5.4 Syntax error in parameters\r\n"),
+        (b"MAIL FROM:<a@b.c> ENVID=a+zz\r\n", b"501 5.5.4 Syntax error in parameters\r\n"),
         (
             b"MAIL FROM:<a@b.c> REQUIRETLS\r\n",
             b"555 5.5.4 MAIL parameter REQUIRETLS not recognized\r\n",
@@ -170,11 +171,13 @@ def test_nested_mail_and_bad_rcpt() -> None:
     error_of(server, b"MAIL FROM:<x@y.z>\r\n")
     error_of(server, b"RCPT TO:<b@example.net> NOTIFY=SOMETIMES\r\n")
     error_of(server, b"RCPT TO:<b@example.net> XFOO\r\n")
+    error_of(server, b"RCPT TO:<b@example.net> ORCPT=rfc822;a+2\r\n")
     error_of(server, "RCPT TO:<\u00fc@example.net>\r\n".encode())
     assert server.data_to_send() == (
         b"503 5.5.1 Nested MAIL command\r\n"
         b"501 5.5.4 Syntax error in parameters\r\n"
         b"555 5.5.4 RCPT parameter XFOO not recognized\r\n"
+        b"501 5.5.4 Syntax error in parameters\r\n"
         b"553 5.6.7 Non-ASCII address requires SMTPUTF8\r\n"
     )
     assert server.state is ServerState.RCPT
@@ -185,7 +188,7 @@ def test_mail_parameters_are_parsed_and_checked() -> None:
     server.receive_data(
         "MAIL FROM:<j\u00f6rg@b.c> SMTPUTF8 BODY=8BITMIME SIZE=1000 RET=HDRS "
         "ENVID=QQ314159 REQUIRETLS\r\n".encode()
-        + b"RCPT TO:<x@y.z> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x@y.z\r\n"
+        + b"RCPT TO:<x@y.z> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+2By@y.z\r\n"
         + "RCPT TO:<\u00fc@y.z>\r\nRCPT TO:<Postmaster>\r\n".encode()
     )
     assert server.next_event() == MailFrom(
@@ -201,7 +204,7 @@ def test_mail_parameters_are_parsed_and_checked() -> None:
     )
     server.accept()
     assert server.next_event() == RcptTo(
-        "x@y.z", {"NOTIFY": "SUCCESS,FAILURE", "ORCPT": "rfc822;x@y.z"}
+        "x@y.z", {"NOTIFY": "SUCCESS,FAILURE", "ORCPT": "rfc822;x+2By@y.z"}
     )
     server.accept()
     assert server.next_event() == RcptTo("\u00fc@y.z")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
@@ -68,6 +69,15 @@ DEFAULT_AUTO_REPLY: Final[frozenset[type[Command]]] = frozenset(
 
 _BODY_VALUES: Final = frozenset({"7BIT", "8BITMIME", "BINARYMIME"})
 _NOTIFY_VALUES: Final = frozenset({"SUCCESS", "FAILURE", "DELAY"})
+
+
+_XTEXT_RE: Final = re.compile(r"(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})+")
+_KEYWORD_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+
+
+def _is_xtext(value: str) -> bool:
+    """RFC 3461 xtext (UTF-8 is let through for SMTPUTF8's utf-8-addr-xtext, RFC 6533)."""
+    return not value.isascii() or _XTEXT_RE.fullmatch(value) is not None
 
 
 def _has_non_ascii(params: Mapping[str, str | None]) -> bool:
@@ -753,6 +763,8 @@ class SmtpServer(BaseConnection):
                 return self._param_error(f"{key} needs a value")
             if key == "RET" and value.upper() not in ("FULL", "HDRS"):
                 return self._param_error("bad RET value")
+            if key == "ENVID" and (len(value) > 100 or not _is_xtext(value)):
+                return self._param_error("bad ENVID value")
             return None
         if key == "AUTH" and ("AUTH" in offered or self._authenticated is not None):
             return None if value is not None else self._param_error("AUTH needs a value")
@@ -784,7 +796,8 @@ class SmtpServer(BaseConnection):
                 if words != ["NEVER"] and not (words and set(words) <= _NOTIFY_VALUES):
                     raise self._param_error("bad NOTIFY value")
             elif dsn and key == "ORCPT":
-                if value is None or ";" not in value:
+                addr_type, _, address = (value or "").partition(";")
+                if not _KEYWORD_RE.fullmatch(addr_type) or not address or not _is_xtext(address):
                     raise self._param_error("bad ORCPT value")
             else:
                 raise self._error(
