@@ -7,6 +7,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 IO_MODULES = {"socket", "ssl", "asyncio", "trio", "threading", "selectors", "socketserver"}
 IO_PACKAGES = {"drivers", "devserver", "cli", "demo"}
@@ -47,3 +49,14 @@ def test_version_is_single_sourced() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in pyproject
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert out.startswith("Connected()\nHello(command='EHLO', domain='client.example.com')\n")
+    assert "220 mx.example.org ESMTP ready\r\n250-mx.example.org\r\n" in out
+    assert out.endswith("250 2.1.0 OK\r\n\n")
