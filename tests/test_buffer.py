@@ -359,3 +359,86 @@ def test_dot_stuffer_chunking_is_invisible(message: bytes, cuts: list[int]) -> N
     stuffer = DotStuffer()
     pieces = b"".join(stuffer.stuff(c) for c in split(message, cuts)) + stuffer.finish()
     assert pieces == dot_stuff(message)
+
+
+# -- reads of different kinds interleaved -------------------------------------------------------
+
+
+def _reference_line(data: bytes) -> tuple[bytes | None, bytes]:
+    """What read_line should return for ``data`` (LF ends a line), and what remains."""
+    newline = data.find(b"\n")
+    if newline < 0:
+        return None, data
+    line = data[:newline]
+    line = line[:-1] if line.endswith(b"\r") else line
+    rest = data[newline + 1 :]
+    return line, rest
+
+
+@given(
+    lines=st.lists(
+        # Lines within the limit: skipping an over-long line is tested on its own above.
+        st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"") + b"\r\n"),
+        max_size=30,
+    ),
+    ops=st.lists(st.one_of(st.none(), st.integers(0, 50)), max_size=40),
+    cuts=st.lists(st.integers(0, 5000), max_size=10),
+)
+def test_lines_and_counted_reads_interleave_like_a_simple_model(
+    lines: list[bytes], ops: list[int | None], cuts: list[int]
+) -> None:
+    data = b"".join(lines)
+    buf = ReceiveBuffer(max_line_length=30)
+    model = b""
+    got: list[object] = []
+    expected: list[object] = []
+    chunks = split(data, cuts)
+    for index, op in enumerate(ops):
+        if index < len(chunks):
+            buf.feed(chunks[index])
+            model += chunks[index]
+        if op is None:
+            got.append(buf.read_line())
+            result, model = _reference_line(model)
+            expected.append(result)
+        elif len(model) >= op:
+            got.append(buf.read_exact(op))
+            expected.append(model[:op])
+            model = model[op:]
+        else:
+            got.append(buf.read_exact(op))
+            expected.append(None)
+    assert got == expected
+    assert buf.clear() == model
+
+
+def test_clear_after_lines_split_ahead_returns_the_exact_bytes() -> None:
+    buf = ReceiveBuffer()
+    buf.feed(b"220 ready\r\n250 injected\nX\r\n")
+    assert buf.read_line() == b"220 ready"
+    assert buf.clear() == b"250 injected\nX\r\n"
+
+
+def test_block_after_a_line_in_the_same_read() -> None:
+    buf = ReceiveBuffer()
+    buf.feed(b"DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+    assert buf.read_line() == b"DATA"
+    buf.begin_block(min_chunk=1)
+    assert buf.read_block() == b"Subject: x\r\n\r\nbody\r\n"
+    assert buf.read_block() is BLOCK_END
+    assert buf.read_line() == b"QUIT"
+
+
+@given(
+    lengths=st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    cuts=st.lists(st.integers(0, 1000), max_size=10),
+    limit=st.integers(5, 30),
+)
+def test_block_line_length_check_carries_across_chunks(
+    lengths: list[int], cuts: list[int], limit: int
+) -> None:
+    body = b"".join(b"x" * n + b"\r\n" for n in lengths)
+    raw = body + b".\r\n"
+    data, error, _, _ = read_block(split(raw, cuts), max_line_length=limit, min_chunk=1)
+    assert data == body
+    assert (error == "line-too-long") == (max(lengths) > limit)
