@@ -346,26 +346,6 @@ def test_long_content_lines_are_found_across_any_chunking(
 
 
 @given(
-    st.lists(st.integers(0, 40), min_size=1, max_size=12),
-    st.lists(st.integers(1, 50), min_size=1, max_size=10),
-    st.integers(5, 30),
-)
-def test_line_length_check_carries_across_chunk_boundaries(
-    lengths: list[int], cuts: list[int], limit: int
-) -> None:
-    """The check the server runs on each DATA chunk, fed arbitrary pieces of the content."""
-    body = b"".join(b"x" * n + b"\r\n" for n in lengths)
-    server = SmtpServer(max_text_line_length=limit)
-    pos, i = 0, 0
-    while pos < len(body):
-        piece = body[pos : pos + cuts[i % len(cuts)]]
-        pos += len(piece)
-        i += 1
-        server._check_lines(piece, limit)
-    assert server._long_line == (max(lengths) > limit)
-
-
-@given(
     st.lists(replies().filter(lambda r: r.is_positive), min_size=1, max_size=8),
     st.lists(st.integers(1, 30), min_size=1),
 )

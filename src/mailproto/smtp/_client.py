@@ -16,7 +16,6 @@ from ..connection import (
     Event,
     Role,
     Sentinel,
-    StartTLS,
 )
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
 from ..sasl import ClientMechanism
@@ -146,8 +145,6 @@ class SmtpClient(BaseConnection):
         self.max_reply_line_length = max_reply_line_length
         # Lines taken from the buffer in bulk and not yet parsed, still with their CR (if any),
         # and the unfinished line after them: joined with LF they are the raw bytes again.
-        self._raw_lines: deque[bytes] = deque()
-        self._partial = b""
 
     # -- public properties ----------------------------------------------------------------------
 
@@ -403,7 +400,7 @@ class SmtpClient(BaseConnection):
                 kind=ErrorKind.UNEXPECTED_EOF,
                 fatal=True,
             )
-        if self._buffer or self._partial:
+        if self._buffer:
             raise RemoteProtocolError(
                 "the server closed the connection in the middle of a reply line",
                 kind=ErrorKind.UNEXPECTED_EOF,
@@ -426,17 +423,16 @@ class SmtpClient(BaseConnection):
         if self._local_error is not None:
             error, self._local_error = self._local_error, None
             raise error
-        raw_lines = self._raw_lines
+        read_line = self._buffer.read_line
         while True:
-            if raw_lines:
-                line = raw_lines.popleft()
-                if line[-1:] == b"\r":
-                    line = line[:-1]
-            else:
-                taken = self._take_line()
-                if taken is None:
-                    return NEED_DATA
-                line = taken
+            try:
+                taken = read_line()
+            except RemoteProtocolError as exc:
+                exc.fatal = True  # a client cannot answer a broken reply; the session is lost
+                raise
+            if taken is None:
+                return NEED_DATA
+            line = taken
             lines = self._lines
             if not lines:
                 # Servers repeat the same few replies: a known single-line reply is reused.
@@ -489,44 +485,6 @@ class SmtpClient(BaseConnection):
             self._release()
             if event is not None:
                 return event
-
-    def _take_line(self) -> bytes | None:
-        """Move everything buffered into the line queue at once and return the first line.
-
-        Replies come in bursts (a pipelined group, a long EHLO): splitting a whole read with
-        ``bytes.split`` costs far less per line than finding each line separately.
-        """
-        buffer = self._buffer
-        if not buffer:
-            return None
-        data = buffer.read_some(len(buffer))
-        if self._partial:
-            data = self._partial + data
-        parts = data.split(b"\n")
-        self._partial = partial = parts.pop()
-        limit = self.max_reply_line_length
-        if len(partial) > limit + 1 or (parts and max(map(len, parts)) > limit + 1):
-            self._partial = b""
-            raise RemoteProtocolError(
-                f"reply line longer than {limit} bytes",
-                kind=ErrorKind.LINE_TOO_LONG,
-                limit=limit,
-                fatal=True,
-            )
-        if not parts:
-            return None
-        self._raw_lines.extend(parts)
-        line = self._raw_lines.popleft()
-        return line[:-1] if line[-1:] == b"\r" else line
-
-    def _begin_tls(self) -> None:
-        """As the base class does, counting the lines already taken from the buffer."""
-        pending = b"".join(line + b"\n" for line in self._raw_lines) + self._partial
-        self._raw_lines.clear()
-        self._partial = b""
-        super()._begin_tls()
-        if pending and self._tls_pending is not None:
-            self._tls_pending = StartTLS(pending + self._tls_pending.discarded)
 
     def _on_reply(self, reply: Reply) -> Reply | None:
         code = reply.code

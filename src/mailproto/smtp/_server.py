@@ -190,8 +190,6 @@ class SmtpServer(BaseConnection):
         self._sasl_name = ""
         self._sasl_final: Success | None = None
         self._offered: dict[str, str] | None = None
-        self._line_length = 0  # length of the unfinished content line (DATA)
-        self._long_line = False
         # Constant default replies, serialised once: (reply, bytes) by event class.
         self._accept_cache: dict[type, tuple[Reply, bytes]] = {}
         for cls in (
@@ -469,12 +467,10 @@ class SmtpServer(BaseConnection):
             if code == 354:
                 self._state = ServerState.DATA
                 self._size = 0
-                self._line_length = 0
-                self._long_line = False
-                # Line lengths are checked here, on the unstuffed chunks (see _check_lines).
                 self._buffer.begin_block(
                     bare_line_endings=self.bare_line_endings,
                     max_size=self.max_message_size,
+                    max_line_length=self.max_text_line_length,
                 )
         elif isinstance(pending, MessageComplete):
             self._end_transaction()
@@ -930,12 +926,6 @@ class SmtpServer(BaseConnection):
     def _read_data(self) -> Event | Sentinel:
         try:
             chunk = self._buffer.read_block()
-            if chunk is BLOCK_END and self._long_line:
-                raise RemoteProtocolError(
-                    f"line longer than {self.max_text_line_length} octets in DATA",
-                    kind=ErrorKind.LINE_TOO_LONG,
-                    limit=self.max_text_line_length,
-                )
         except RemoteProtocolError as exc:
             count = self._message_reply_count()
             self._end_transaction()
@@ -961,28 +951,7 @@ class SmtpServer(BaseConnection):
             self._state = ServerState.RCPT
             return event
         self._size += len(chunk)
-        if self.max_text_line_length is not None and not self._long_line:
-            self._check_lines(chunk, self.max_text_line_length)
         return DataChunk(chunk)
-
-    def _check_lines(self, chunk: bytes, limit: int) -> None:
-        """Note a content line longer than ``limit`` (CRLF excluded) in this chunk.
-
-        ``bytes.split`` does the scanning, so the cost is a few C passes per chunk; the
-        length of the line left unfinished at the chunk's end carries over to the next.
-        """
-        limit += 1  # the CR of the CRLF is counted with the line below
-        if b"\n" not in chunk:
-            self._line_length += len(chunk)
-            if self._line_length > limit:
-                self._long_line = True
-            return
-        lines = chunk.split(b"\n")
-        if self._line_length + len(lines[0]) > limit or (
-            len(chunk) > limit and max(map(len, lines)) > limit
-        ):
-            self._long_line = True
-        self._line_length = len(lines[-1])
 
     def _on_starttls(self, command: StartTLSCommand) -> Event:
         if not self.starttls or self._tls_active:
