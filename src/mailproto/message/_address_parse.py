@@ -5,6 +5,15 @@ RFC 2047 encoded words (also inside quoted strings), comments anywhere, obsolete
 (``<@a,@b:user@c>``), empty list members, missing angle brackets or group terminators, UTF-8 local
 parts and domains (RFC 6532), and bare local parts without a domain. It never raises; what it had
 to skip or guess is reported as a problem.
+
+White space is ASCII only (space, tab, CR, LF, as RFC 5322 defines it): in the ``raw`` mode the
+text holds header bytes as latin-1 code points, where the 0x85 and 0xA0 bytes of UTF-8 text
+(``"à"`` is C3 A0) would otherwise read as Unicode white space.
+
+Domains are kept as written: an internationalised domain in UTF-8 (RFC 6532) is returned as its
+Unicode text, and one in IDNA A-labels (``xn--...``) as those labels; neither is a defect, and
+neither is converted to the other form (``Address("", "a", "xn--bcher-kva.example")`` and
+``Address("", "a", "bücher.example")`` are different values naming the same domain).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import re
 from ._address import Address, Group
 from ._encoded_words import decode_encoded_words_ex, decode_header_bytes
 
-__all__ = ["parse_address_list", "parse_address_list_ex", "flatten"]
+__all__ = ["parse_address_list", "parse_address_list_ex", "parse_phrase_list", "flatten"]
 
 _TOK = re.compile(
     r"""
@@ -26,15 +35,19 @@ _TOK = re.compile(
    |(?P<cm>\()
    |(?P<atom>(?:[^\s()<>\[\]:;@,"\\]|\\.)+|\\|[\[\])])
     """,
-    re.X | re.S,
+    re.X | re.S | re.A,
 )
 _PARENS = re.compile(r"\\.|[()]", re.S)
 _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
-_SIMPLE = re.compile(r"\s*([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)\s*\Z")
+_SIMPLE = re.compile(r"\s*([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)\s*\Z", re.A)
 _SIMPLE_NAMED = re.compile(
     r"\s*(?:\"([^\"\\]*)\"|([^\"<>,;:@()\\\[\]=]*?))\s*"
-    r"<([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)>\s*\Z"
+    r"<([^\s\"<>,;:@()\\\[\]]+)@([^\s\"<>,;:@()\\\[\]]+)>\s*\Z",
+    re.A,
 )
+_WSP_RUN = re.compile(r"[ \t\r\n]+")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_BREAK = re.compile(r"\r\n|[\r\n]")
 
 # Text the comma-splitting fast path cannot handle.
 _HARD = re.compile(r'["():;\\\[]')
@@ -103,8 +116,15 @@ def _phrase(toks: list[tuple[str, str]], raw: bool) -> str:
         space = False
     name = "".join(out)
     if raw or "=?" in name:
-        name = decode_encoded_words_ex(name, raw=raw)[0]
+        name = decode_encoded_words_ex(name, raw=raw, structured=True)[0]
     return name
+
+
+def _unfold(text: str) -> str:
+    """Folded header text unfolded (RFC 5322 3.2.2); a line break without the white space of a
+    fold reads as one space."""
+    text = _FOLD.sub("", text)
+    return _BREAK.sub(" ", text) if "\n" in text or "\r" in text else text
 
 
 def _text(value: str, raw: bool) -> str:
@@ -189,6 +209,9 @@ def _mailboxes(toks: list[tuple[str, str]], problems: list[str], raw: bool) -> l
         before = [t for t in toks[:at] if t[0] != _CM]
         while before and before[-1][0] == _WS:
             before.pop()
+        # White space before the first word (after the list's comma) separates nothing.
+        while before and before[0][0] == _WS:
+            del before[0]
         ws = [i for i, t in enumerate(before) if t[0] == _WS]
         if ws and all(t[0] in (_ATOM, _QS, _WS) and t[1] != "." for t in before):
             last = ws[-1]
@@ -211,9 +234,9 @@ def _simple_one(text: str, raw: bool) -> Address | None:
     m = _SIMPLE_NAMED.match(text)
     if m is not None:
         quoted, plain = m.group(1), m.group(2)
-        name = quoted if quoted is not None else " ".join(plain.split())
+        name = quoted if quoted is not None else _WSP_RUN.sub(" ", plain).strip(" ")
         if raw or "=?" in name:
-            name = decode_encoded_words_ex(name, raw=raw)[0]
+            name = decode_encoded_words_ex(name, raw=raw, structured=True)[0]
         return Address(name, _text(m.group(3), raw), _text(m.group(4), raw))
     return None
 
@@ -222,7 +245,7 @@ def _simple_list(text: str, raw: bool) -> list[Address | Group] | None:
     """A list without quotes, comments or groups: split on commas, each member simple."""
     out: list[Address | Group] = []
     for piece in text.split(","):
-        if not piece.strip():
+        if not piece.strip(" \t\r\n"):
             continue
         box = _simple_one(piece, raw)
         if box is None:
@@ -238,6 +261,8 @@ def parse_address_list_ex(text: str, raw: bool = False) -> tuple[list[Address | 
     encoded words are read in the word's charset, and others as UTF-8, else windows-1252).
     """
     problems: list[str] = []
+    if not raw and ("\n" in text or "\r" in text):
+        text = _unfold(text)
     one = _simple_one(text, raw)
     if one is not None:
         return [one], problems
@@ -309,6 +334,35 @@ def parse_address_list(text: str) -> list[Address | Group]:
     [Address(display_name='Joe Q. Public', local_part='john.q.public', domain='example.com')]
     """
     return parse_address_list_ex(text)[0]
+
+
+def parse_phrase_list(text: str, raw: bool = False) -> list[str]:
+    """The phrases of a comma-separated list of phrases (the value of Keywords, RFC 5322 3.6.5),
+    decoded; never raises.
+
+    Commas inside quoted strings and comments do not separate; quoted strings are unquoted,
+    comments dropped, runs of white space read as one space and encoded words decoded. Empty
+    members are skipped. ``raw`` is as in :func:`parse_address_list_ex`.
+
+    >>> parse_phrase_list('"a, b", c (comment, with a comma), =?utf-8?q?Gr=C3=B6=C3=9Fe?=')
+    ['a, b', 'c', 'Größe']
+    """
+    if not raw and ("\n" in text or "\r" in text):
+        text = _unfold(text)
+    out: list[str] = []
+    item: list[tuple[str, str]] = []
+    for tok in _tokenize(text):
+        if tok == (_SP, ","):
+            phrase = _phrase(item, raw).strip(" ")
+            if phrase:
+                out.append(phrase)
+            item.clear()
+        else:
+            item.append(tok)
+    phrase = _phrase(item, raw).strip(" ")
+    if phrase:
+        out.append(phrase)
+    return out
 
 
 def flatten(items: list[Address | Group]) -> list[Address]:

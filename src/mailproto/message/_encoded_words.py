@@ -143,8 +143,16 @@ def decode_header_bytes(data: bytes) -> tuple[str, bool]:
 
 # An encoded word, leniently: the charset may carry a language, the text may hold spaces
 # (a common mailer bug) but no "?=" and no line break.
-_EW = re.compile(r"=\?([^?\s\"]{1,80})\?([QqBb])\?([^?\r\n]*?)\?=")
+_EW = re.compile(r"=\?([^?\s\"]{1,80})\?([QqBb])\?([^?\r\n]*?)\?=", re.ASCII)
 _WS_ONLY = re.compile(r"[ \t\r\n]*\Z")
+# What may stand right before or after an encoded word without a defect. White space is ASCII
+# only: in raw mode 0x85 and 0xA0 are bytes of UTF-8 text, not white space. In a structured
+# field (an address list, Keywords) an encoded word is a word of a phrase, which the specials
+# around it delimit as well (RFC 2047 section 5 (3)): "=?utf-8?q?x?=, b@example.com".
+_WSP = " \t\r\n"
+_STRUCTURED_DELIMS = _WSP + ",;:<>()@"
+# Line breaks an encoded word decoded to: a header value never holds one.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
@@ -197,13 +205,18 @@ def decode_encoded_words(text: str) -> str:
     return decode_encoded_words_ex(text)[0]
 
 
-def decode_encoded_words_ex(text: str, raw: bool = False) -> tuple[str, list[str]]:
+def decode_encoded_words_ex(
+    text: str, raw: bool = False, structured: bool = False
+) -> tuple[str, list[str]]:
     """Like :func:`decode_encoded_words`, also returning descriptions of what was malformed.
 
     With ``raw``, ``text`` holds header bytes as latin-1 code points: 8-bit bytes inside an
     encoded word are then read in the word's charset, and those outside as UTF-8 (else
-    windows-1252).
+    windows-1252). With ``structured``, ``text`` is (part of) a structured field such as an
+    address list, where a special (``,;:<>()@``) next to an encoded word delimits it as white
+    space does. A CR or LF an encoded word decodes to becomes a space (a CRLF pair one space).
     """
+    delims = _STRUCTURED_DELIMS if structured else _WSP
     problems: list[str] = []
     if "=?" not in text:
         return _plain(text, raw, problems), problems
@@ -222,6 +235,8 @@ def decode_encoded_words_ex(text: str, raw: bool = False) -> tuple[str, list[str
                     problems.append(f"unknown charset {run_charset!r} in an encoded word")
                 else:
                     problems.append(f"encoded word not valid in charset {run_charset!r}")
+            if "\r" in decoded or "\n" in decoded:
+                decoded = _LINE_BREAK.sub(" ", decoded)
             out.append(decoded)
             run.clear()
         run_charset = None
@@ -234,7 +249,7 @@ def decode_encoded_words_ex(text: str, raw: bool = False) -> tuple[str, list[str
             between = ""
         else:
             flush()
-            if between and not between[-1].isspace():
+            if between and between[-1] not in delims:
                 problems.append("encoded word not preceded by white space")
         if between:
             out.append(_plain(between, raw, problems))
@@ -256,7 +271,7 @@ def decode_encoded_words_ex(text: str, raw: bool = False) -> tuple[str, list[str
         last_was_ew = True
     flush()
     rest = text[pos:]
-    if rest and pos and not rest[0].isspace():
+    if rest and pos and rest[0] not in delims:
         problems.append("encoded word not followed by white space")
     out.append(_plain(rest, raw, problems))
     return "".join(out), problems

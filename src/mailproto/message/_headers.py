@@ -25,6 +25,16 @@ _BLANK = re.compile(rb"\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _BREAK = re.compile(rb"\r\n|\r|\n")
 _WSP_RUN = re.compile(r"[ \t\r\n]+")
+# Structured fields whose values are phrases (address lists, Keywords): an encoded word in them
+# may be delimited by a special as well as by white space (RFC 2047 section 5 (3)).
+STRUCTURED_PHRASE_FIELDS = frozenset(
+    {
+        "from", "sender", "reply-to", "to", "cc", "bcc", "keywords",
+        "resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc",
+        "disposition-notification-to", "return-receipt-to", "errors-to",
+        "mail-followup-to", "mail-reply-to", "delivered-to", "x-original-to",
+    }
+)  # fmt: skip
 
 
 class Header:
@@ -109,7 +119,11 @@ class Header:
                     )
                 self._decoded = text
                 return text
-            decoded, problems = decode_encoded_words_ex(data.decode("latin-1"), raw=True)
+            decoded, problems = decode_encoded_words_ex(
+                data.decode("latin-1"),
+                raw=True,
+                structured=self.name.lower() in STRUCTURED_PHRASE_FIELDS,
+            )
             for p in problems:
                 kind = (
                     DefectKind.NON_ASCII_HEADER

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ._address import Address, Group
-from ._address_parse import flatten, parse_address_list_ex
+from ._address_parse import flatten, parse_address_list_ex, parse_phrase_list
 from ._dates import parse_date
 from ._defects import Defect, DefectKind
 from ._encoded_words import decode_bytes
@@ -554,10 +554,11 @@ class Message(Part):
 
     @property
     def keywords(self) -> list[str]:
-        """The comma-separated phrases of every Keywords field, decoded."""
+        """The comma-separated phrases of every Keywords field, decoded (RFC 5322 3.6.5): a
+        comma inside a quoted string or a comment does not separate, quotes are removed."""
         out: list[str] = []
-        for v in self.header_all("keywords"):
-            out.extend(k.strip() for k in v.split(",") if k.strip())
+        for h in self._index.get("keywords", ()):
+            out.extend(parse_phrase_list(h.latin1(), raw=True))
         return out
 
     @property
