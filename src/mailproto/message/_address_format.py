@@ -110,7 +110,7 @@ def format_group(group: Group, *, allow_utf8: bool = False) -> str:
     members = ", ".join(format_address(m, allow_utf8=allow_utf8) for m in group.members)
     name = encode_phrase(group.display_name, allow_utf8=allow_utf8)
     if name.endswith("?="):
-        name += " "  # readers want white space after an encoded word, even before a special
+        name += " "  # valid before ":", and readers that want white space after a word get it
     return f"{name}:{' ' if members else ''}{members};"
 
 

@@ -578,7 +578,8 @@ class MessageBuilder:
             headers.append(("References", ids, True))
         if self.keywords:
             words = [encode_phrase(k, allow_utf8=allow_utf8) for k in self.keywords]
-            # Readers want white space after an encoded word, even before the comma.
+            # White space after an encoded word, even before the comma: valid (CFWS may precede
+            # it), and readers that take Keywords for unstructured text (the stdlib does) want it.
             value = "".join(
                 w + ("" if i == len(words) - 1 else " , " if w.endswith("?=") else ", ")
                 for i, w in enumerate(words)
