@@ -166,11 +166,6 @@ async def fetch(
         except DownloadError as exc:
             reply = getattr(exc.reply, "text", "")
             raise FetchError(f"{exc.message}: -ERR {reply}" if reply else exc.message) from None
-        except ConnectionError:
-            # The driver closes the channel once QUIT is answered; the helper's last flush
-            # then finds it closed. Only a close before the end is a failure.
-            if not job.done:
-                raise
         await channel.aclose()
         return FetchResult(fetched, len(job.deleted_uids))
     finally:

@@ -142,12 +142,8 @@ async def _download(world: World, hop: str, address: str, user: str) -> list[byt
     job = MailboxDownload(client, username=user, password=PASSWORDS[user], login="apop")
     messages: list[bytes] = []
     try:
-        try:
-            async for message in download_async(channel, job):
-                messages.append(message.data)  # noqa: PERF401 - kept if the end fails
-        except ConnectionError:
-            if not job.done:  # the driver closes once QUIT is answered; only earlier is bad
-                raise
+        async for message in download_async(channel, job):
+            messages.append(message.data)  # noqa: PERF401 - kept if the end fails
         return messages
     finally:
         if not channel.closed:
