@@ -88,7 +88,7 @@ def _system_resolver() -> Lookup:
     try:
         import dns.resolver
 
-        from ..delivery.dnspython import lookup_function
+        from ..drivers.dns import lookup_function
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise RuntimeError(
             "relaying by MX needs dnspython (pip install dnspython), or use --smarthost"

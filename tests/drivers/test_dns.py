@@ -17,7 +17,7 @@ from mailproto.delivery import (
     SkipReason,
     TemporaryFailure,
 )
-from mailproto.delivery.dnspython import resolve_domain
+from mailproto.drivers.dns import resolve_domain
 
 from ._dnsserver import TestDNSServer
 

@@ -3,8 +3,8 @@
 This module is a small blocking driver for :class:`~mailproto.delivery.ResolutionPlanner`: it
 asks a :class:`dns.resolver.Resolver` each query the planner names and hands back the records
 or the failure. dnspython is imported only when a function here is called, so importing
-:mod:`mailproto.delivery` never needs it. It is the only module of :mod:`mailproto.delivery`
-that does I/O, and only through the resolver it is given.
+:mod:`mailproto.drivers` never needs it. It lives with the drivers because it does I/O (through
+the resolver it is given); :mod:`mailproto.delivery` itself stays pure.
 
 Example::
 
@@ -20,8 +20,19 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._plan import PermanentFailure, Resolution, ResolutionPlanner, TemporaryFailure, run_planner
-from ._records import AddressRecord, CNAMERecord, Failure, MXRecord, Query, Record
+from ..delivery import (
+    AddressRecord,
+    CNAMERecord,
+    Failure,
+    MXRecord,
+    PermanentFailure,
+    Query,
+    Record,
+    Resolution,
+    ResolutionPlanner,
+    TemporaryFailure,
+    run_planner,
+)
 
 if TYPE_CHECKING:
     import dns.resolver
