@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailproto.errors import LocalProtocolError
-from mailproto.message import Address, DefectKind, Group, Message, parse_address_list
+from mailproto.message import (
+    Address,
+    DefectKind,
+    Group,
+    Message,
+    decode_encoded_words,
+    parse_address_list,
+)
 from mailproto.message._address_format import format_address
 from mailproto.message._address_parse import parse_address_list_ex, parse_phrase_list
 
@@ -248,3 +255,17 @@ def test_format_address_then_parse_gives_the_same_address(
     assert msg.addresses("to") == [address]
     assert msg.defects == []
     assert parse_address_list(written) == [address]
+
+
+def test_rfc2231_parameters_decoded_without_line_breaks() -> None:
+    msg = parse_headers(
+        b"Content-Type: text/plain; name*=utf-8''a%0D%0Ab",
+        b"Content-Disposition: attachment; filename*0*=utf-8''x%0A; filename*1=\"y\"",
+    )
+    assert msg.params == {"name": "a b"}
+    assert msg.filename == "x y"
+
+
+def test_decode_encoded_words_unfolds() -> None:
+    assert decode_encoded_words("a\r\n =?utf-8?q?b=0A?=\n\tc") == "a b \tc"
+    assert decode_encoded_words("a\rb") == "a b"

@@ -153,6 +153,7 @@ _WSP = " \t\r\n"
 _STRUCTURED_DELIMS = _WSP + ",;:<>()@"
 # Line breaks an encoded word decoded to: a header value never holds one.
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 
 
@@ -194,6 +195,9 @@ def _plain(text: str, raw: bool, problems: list[str]) -> str:
 def decode_encoded_words(text: str) -> str:
     """Decode every RFC 2047 encoded word in ``text`` (an unstructured header value).
 
+    The result holds no line break: a folded ``text`` is unfolded, and a CR or LF that an encoded
+    word decodes to becomes a space.
+
     White space between adjacent encoded words is dropped, as RFC 2047 says, and adjacent words in
     the same charset are joined before decoding so a character split between them survives.
 
@@ -218,6 +222,9 @@ def decode_encoded_words_ex(
     """
     delims = _STRUCTURED_DELIMS if structured else _WSP
     problems: list[str] = []
+    if not raw and ("\n" in text or "\r" in text):
+        # Folded text (the raw form comes unfolded from the header block).
+        text = _LINE_BREAK.sub(" ", _FOLD.sub("", text))
     if "=?" not in text:
         return _plain(text, raw, problems), problems
     out: list[str] = []

@@ -24,6 +24,8 @@ _QP_ESC = re.compile(r"\\(.)", re.S)
 # White space before "name=" inside a segment: a missing ";" (as in RFC 2231's own example).
 _MISSING_SEMI = re.compile(r"\s+(?=[A-Za-z0-9!#$%&'+.^_`{|}~-]+(?:\*\d+)?\*?\s*=)")
 _SECTION = re.compile(r"^(.*?)\*(\d{1,4})(\*?)$")
+# A line break an RFC 2231 value decodes to (``%0D%0A``): a parameter never holds one.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]+")
 _QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n)")
 
@@ -121,6 +123,8 @@ def parse_params(segments: list[str]) -> tuple[dict[str, str], list[str]]:
         text, clean = decode_bytes(b"".join(chunks), charset or "utf-8")
         if not clean:
             problems.append(f"parameter {base!r} not valid in charset {charset!r}")
+        if "\r" in text or "\n" in text:
+            text = _LINE_BREAK.sub(" ", text)
         params[base] = text
     for base, v in extended_single.items():
         charset = ""
@@ -129,6 +133,8 @@ def parse_params(segments: list[str]) -> tuple[dict[str, str], list[str]]:
         text, clean = decode_bytes(unquote_to_bytes(v), charset or "utf-8")
         if not clean:
             problems.append(f"parameter {base!r} not valid in charset {charset!r}")
+        if "\r" in text or "\n" in text:
+            text = _LINE_BREAK.sub(" ", text)
         params[base] = text  # the extended form wins over a plain one (RFC 2231 section 4)
     return params, problems
 
