@@ -269,3 +269,49 @@ def test_rfc2231_parameters_decoded_without_line_breaks() -> None:
 def test_decode_encoded_words_unfolds() -> None:
     assert decode_encoded_words("a\r\n =?utf-8?q?b=0A?=\n\tc") == "a b \tc"
     assert decode_encoded_words("a\rb") == "a b"
+
+
+_field_names = st.sampled_from(
+    [b"To: ", b"Cc: ", b"Subject: ", b"Keywords: ", b"Content-Type: text/plain; name*=utf-8''"]
+)
+_pieces = st.sampled_from(
+    [
+        b" ",
+        b"\t",
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b"\r\n ",
+        b"=?utf-8?q?a=0D=0Ab?=",
+        b"=?utf-8?b?DQo=?=",
+        b"%0D%0A",
+        b'"',
+        b"\\",
+        b",",
+        b":",
+        b";",
+        b"(",
+        b")",
+        b"<a@b.com>",
+        b"@",
+        b"\xc3\xa0",
+        b"\xc3\x85",
+        b"x",
+    ]
+)
+_fields = st.tuples(_field_names, st.lists(_pieces, max_size=12)).map(
+    lambda f: f[0] + b"".join(f[1]) + b"\r\n"
+)
+
+
+@given(st.lists(_fields, max_size=5))
+def test_decoded_values_never_hold_line_breaks(fields: list[bytes]) -> None:
+    msg = Message.parse(b"".join(fields))
+    values: list[str] = [h.value for h in msg.headers]
+    for name in ("to", "cc"):
+        for a in msg.addresses(name):
+            values += [a.display_name, a.local_part, a.domain]
+    values += msg.keywords
+    values += msg.params.values()
+    for value in values:
+        assert "\r" not in value and "\n" not in value, value
