@@ -468,10 +468,11 @@ def test_build_then_parse_gives_back_what_was_built(
     assert std_text is not None
     assert std_text.get_content().replace("\r\n", "\n") == expected_text(text)
     std_files = [(p.get_filename(), p.get_content()) for p in std.iter_attachments()]
-    # email.utils.unquote strips <...> as if it were quotes: filename="<x>" reads as "x".
+    # The stdlib passes a file name through email.utils.unquote, which strips <...> and "..."
+    # as if they were quotes: filename="<x>" and filename="\"x\"" both read as "x".
     assert [(n, d) for n, d in std_files if n] == [
-        (n, d) for n, d in attachments if not (n.startswith("<") and n.endswith(">"))
-    ] or any(n.startswith("<") and n.endswith(">") for n, _ in attachments)
+        (email.utils.unquote(n), d) for n, d in attachments if email.utils.unquote(n)
+    ]
 
     # And so do we.
     msg = Message.parse(data)
