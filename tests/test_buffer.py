@@ -350,6 +350,23 @@ def test_dot_stuffer_keeps_bytes_when_asked() -> None:
     assert dot_stuff(b"a\nb\r\n", normalize_line_endings=False) == b"a\nb\r\n.\r\n"
 
 
+def test_dot_stuffer_assuming_crlf_stuffs_after_every_lf() -> None:
+    assert dot_stuff(b".a\r\n.b\n.c\r.d", assume_crlf=True) == b"..a\r\n..b\n..c\r.d\r\n.\r\n"
+
+
+@given(message=message_bytes, cuts=st.lists(st.integers(0, 10_000), max_size=10))
+def test_dot_stuffer_assuming_crlf_matches_the_default_on_crlf_data(
+    message: bytes, cuts: list[int]
+) -> None:
+    crlf_message = message.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    stuffer = DotStuffer(assume_crlf=True)
+    pieces = b"".join(stuffer.stuff(c) for c in split(crlf_message, cuts)) + stuffer.finish()
+    assert pieces == dot_stuff(crlf_message)
+    # Whatever the data, no LF "." CR LF sequence in the body can end it early.
+    raw = b"".join(DotStuffer(assume_crlf=True).stuff(c) for c in split(message, cuts))
+    assert b"\n.\r\n" not in raw and b"\n.\n" not in raw
+
+
 def test_dot_stuffer_empty_message() -> None:
     assert dot_stuff(b"") == b".\r\n"
 

@@ -201,6 +201,35 @@ def test_top_with_bare_lf_message() -> None:
     assert out == b"+OK\r\nSubject: a\r\n\r\nline 1\r\n.\r\n+OK 1 octets\r\nx\r\n.\r\n"
 
 
+def test_top_counts_a_bare_cr_as_a_line_end() -> None:
+    mailbox = Mailbox([b"H: x\r\n\r\n\ra\rb", b"H: x\r\n\r\nc\r"], chunk=1)
+    server = new_server()
+    pump_server(server, b"USER tim\r\nPASS secret\r\n", mailbox.answer)
+    out = pump_server(server, b"TOP 1 1\r\nTOP 2 1\r\n", mailbox.answer)
+    assert out == b"+OK\r\nH: x\r\n\r\n\r\n.\r\n+OK\r\nH: x\r\n\r\nc\r\n.\r\n"
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+def test_crlf_messages_sends_the_same_bytes_for_crlf_data(chunk: int) -> None:
+    answers = []
+    for crlf_messages in (False, True):
+        mailbox = Mailbox(MESSAGES, chunk=chunk)
+        server = new_server(crlf_messages=crlf_messages)
+        pump_server(server, b"USER tim\r\nPASS secret\r\n", mailbox.answer)
+        answers.append(pump_server(server, b"RETR 1\r\nTOP 1 1\r\nRETR 2\r\n", mailbox.answer))
+    assert answers[0] == answers[1]
+    assert b"\r\n..line 3\r\n" in answers[1]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_crlf_messages_broken_promise_cannot_end_the_answer(chunk: int) -> None:
+    mailbox = Mailbox([b"a\n.\r\nb\r.\r\nc\n.", b"x"], chunk=chunk)
+    server = new_server(crlf_messages=True)
+    pump_server(server, b"USER tim\r\nPASS secret\r\n", mailbox.answer)
+    out = pump_server(server, b"RETR 1\r\nRETR 2\r\n", mailbox.answer)
+    assert out == (b"+OK 13 octets\r\na\n..\r\nb\r.\r\nc\n..\r\n.\r\n+OK 1 octets\r\nx\r\n.\r\n")
+
+
 def test_pipelined_commands_are_answered_in_order() -> None:
     server, mailbox = logged_in()
     out = pump_server(server, b"STAT\r\nRETR 2\r\nNOOP\r\nUIDL 1\r\n", mailbox.answer)

@@ -145,11 +145,7 @@ _ANY_EOL: Final = re.compile(rb"\r\n|\r|\n")
 
 
 class _Normalizer:
-    """Rewrites bare CR and bare LF as CRLF, in chunks.
-
-    Messages stored with LF line endings (most Unix maildirs) take one ``replace``; CRLF data
-    is checked with three counts and passes unchanged.
-    """
+    """Rewrites bare CR and bare LF as CRLF, in chunks, before TOP counts the lines."""
 
     __slots__ = ("carry",)
 
@@ -163,12 +159,7 @@ class _Normalizer:
         if data[-1:] == b"\r":
             data = data[:-1]
             self.carry = b"\r"
-        if b"\r" not in data:
-            return data.replace(b"\n", b"\r\n")
-        pairs = data.count(b"\r\n")
-        if data.count(b"\n") != pairs or data.count(b"\r") != pairs:
-            data = _ANY_EOL.sub(b"\r\n", data)
-        return data
+        return _ANY_EOL.sub(b"\r\n", data)
 
     def finish(self) -> bytes:
         carry, self.carry = self.carry, b""
@@ -200,6 +191,12 @@ class POP3Server(BaseConnection):
     :param utf8: offer the UTF8 command (RFC 6856).
     :param languages: ``(tag, description)`` pairs for LANG; the first is the default.
     :param auth_resp_code: list AUTH-RESP-CODE (RFC 3206) among the capabilities.
+    :param crlf_messages: the application promises that the messages it sends already end every
+        line with CRLF (no bare CR or LF), so the server skips checking and rewriting their line
+        endings, which is most of its work on large messages. A dot is then stuffed after every
+        LF, bare or not, so a message that breaks the promise still cannot end the answer
+        early; but its bare line endings reach the client unchanged. By default (``False``)
+        bare CR and bare LF are sent as CRLF.
     :param max_line_length: the longest command line accepted.
     :param max_sasl_line_length: the longest SASL response line accepted.
     :param max_buffer_size: the most received bytes held unparsed (pipelined commands).
@@ -227,6 +224,7 @@ class POP3Server(BaseConnection):
         utf8: bool = True,
         languages: Sequence[tuple[str, str]] = (),
         auth_resp_code: bool = True,
+        crlf_messages: bool = False,
         max_line_length: int = 1024,
         max_sasl_line_length: int = 16384,
         max_buffer_size: int = 1 << 20,
@@ -254,6 +252,7 @@ class POP3Server(BaseConnection):
         self._utf8_offered = utf8
         self._languages = tuple(languages)
         self._auth_resp_code = auth_resp_code
+        self.crlf_messages = crlf_messages
         self.max_line_length = max_line_length
         self.max_sasl_line_length = max_sasl_line_length
         self.max_failed_logins = max_failed_logins
@@ -272,8 +271,8 @@ class POP3Server(BaseConnection):
         self._login: OpenMaildrop | None = None
         self._request: RetrieveMessage | None = None
         self._stuffer: DotStuffer | None = None
-        self._normalizer = _Normalizer()
         self._top: _TopFilter | None = None
+        self._top_normalizer: _Normalizer | None = None
         self._utf8 = False
         self._language: str | None = languages[0][0] if languages else None
         self._username = ""
@@ -812,12 +811,17 @@ class POP3Server(BaseConnection):
                 f"answer RetrieveMessage with MessageStart or Err, not {event!r}"
             )
         text = event.text
-        if not text and request.top_lines is None:
-            text = f"{request.size} octets"
-        self._write(status_line(True, text))
-        self._stuffer = DotStuffer(normalize_line_endings=False)
-        self._normalizer = _Normalizer()
-        self._top = None if request.top_lines is None else _TopFilter(request.top_lines)
+        top = request.top_lines
+        if text:
+            self._write(status_line(True, text))
+        elif top is None:
+            self._write(b"+OK %d octets\r\n" % request.size)
+        else:
+            self._write(b"+OK\r\n")
+        self._stuffer = DotStuffer(assume_crlf=self.crlf_messages)
+        self._top = None if top is None else _TopFilter(top)
+        # TOP counts lines as the client will see them, so bare CR and LF are rewritten first.
+        self._top_normalizer = None if top is None or self.crlf_messages else _Normalizer()
         self._expect = _Expect.STREAM
 
     def _send_stream(self, event: Event) -> None:
@@ -827,15 +831,21 @@ class POP3Server(BaseConnection):
         if isinstance(event, MessageData):
             data = event.data
             if self._top is not None:
+                if self._top_normalizer is not None:
+                    data = self._top_normalizer.feed(data)
                 data = self._top.feed(data)
             if data:
-                out = stuffer.stuff(self._normalizer.feed(data))
+                out = stuffer.stuff(data)
                 if out:
                     self._outgoing.append(out)
             return
         if isinstance(event, MessageEnd):
-            tail = self._normalizer.finish()
-            self._write(stuffer.stuff(tail) + stuffer.finish() if tail else stuffer.finish())
+            if self._top is not None and self._top_normalizer is not None:
+                tail = self._top.feed(self._top_normalizer.finish())
+                if tail:
+                    self._outgoing.append(stuffer.stuff(tail))
+            self._outgoing.append(stuffer.finish())
+            self._top_normalizer = None
             self._stuffer = None
             self._top = None
             self._request = None
