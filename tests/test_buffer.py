@@ -294,6 +294,16 @@ def test_block_streams_in_chunks() -> None:
     assert count > 5
 
 
+@pytest.mark.parametrize("cut", range(1, 40))
+@pytest.mark.parametrize("min_chunk", [1, 8, 1 << 14])
+def test_stuffed_lines_are_unstuffed_wherever_the_chunks_end(cut: int, min_chunk: int) -> None:
+    body = b"a" * 20 + b"\r\n..b\r\n..\r\nc\r\n"
+    raw = body + b"..d\r\n.\r\n"
+    data, error, buf, _ = read_block([raw[:cut], raw[cut:]], min_chunk=min_chunk)
+    assert (data, error) == (body.replace(b"\n..", b"\n.") + b".d\r\n", None)
+    assert len(buf) == 0
+
+
 def test_read_block_outside_a_block_is_a_bug() -> None:
     with pytest.raises(RuntimeError):
         ReceiveBuffer().read_block()

@@ -34,6 +34,7 @@ __all__ = [
 
 _CRLF: Final = b"\r\n"
 _TERMINATOR: Final = b"\r\n.\r\n"
+_LINE_DOT: Final = b"\r\n."  # how a terminator and a stuffed line both begin
 _EMPTY_BLOCK: Final = b".\r\n"
 _ANY_EOL = re.compile(rb"\r\n|\r|\n")
 
@@ -78,6 +79,7 @@ class _Block:
     __slots__ = (
         "at_line_start",
         "bare",
+        "dots",
         "finished",
         "line_length",
         "long_line",
@@ -102,6 +104,7 @@ class _Block:
         self.min_chunk = min_chunk
         self.at_line_start = True
         self.bare = False
+        self.dots = False  # a stuffed line was seen in the part searched and not yet delivered
         self.long_line = False
         self.finished = False
         self.scanned = 0  # offset (from the buffer's read position) already searched
@@ -340,7 +343,22 @@ class ReceiveBuffer:
                     return self._end_block(block)
                 if _EMPTY_BLOCK.startswith(head):
                     return None  # too little data to tell a terminator from a stuffed line
-            found = data.find(_TERMINATOR, start + max(block.scanned - 4, 0))
+            # Until a stuffed line turns up, one search for what begins both it and the
+            # terminator finds the terminator and proves the data holds no stuffed line, so
+            # unstuffing need not search it again. After one, only the terminator is sought.
+            resume = start + max(block.scanned - 4, 0)
+            if block.dots:
+                found = data.find(_TERMINATOR, resume)
+            else:
+                found = data.find(_LINE_DOT, resume)
+                if found >= 0:
+                    after_dot = data[found + 3 : found + 5]
+                    if after_dot != _CRLF:
+                        if len(after_dot) < 2 and _CRLF.startswith(after_dot):
+                            found = -1  # too little data to tell; searched again with more
+                        else:
+                            block.dots = True
+                            found = data.find(_TERMINATOR, found + 3)
             if found >= 0:
                 cut = found + 2
                 after = found + 5
@@ -361,7 +379,9 @@ class ReceiveBuffer:
                 raw = bytes(view[start:cut])  # one copy; slicing the bytearray would make two
             self._consume(after)
             block.scanned = 0
-            chunk = self._unstuff(block, raw)
+            dots = block.dots
+            block.dots = False
+            chunk = self._unstuff(block, raw, dots)
             if chunk:
                 return chunk
 
@@ -370,9 +390,9 @@ class ReceiveBuffer:
         self._raise_block_problems(block)
         return BLOCK_END
 
-    def _unstuff(self, block: _Block, raw: bytes) -> bytes:
+    def _unstuff(self, block: _Block, raw: bytes, dots: bool) -> bytes:
         chunk = raw[1:] if block.at_line_start and raw[:1] == b"." else raw
-        if b"\r\n." in chunk:
+        if dots:
             chunk = chunk.replace(b"\r\n.", _CRLF)
         # Decide from the raw bytes: normalising a bare LF must not make a line start.
         block.at_line_start = raw.endswith(_CRLF)
