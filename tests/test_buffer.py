@@ -158,6 +158,94 @@ def test_arbitrary_bytes_give_lines_or_documented_errors(data: bytes, cuts: list
     assert read_lines(split(data, cuts), max_line_length=16, max_buffer_size=400) == whole
 
 
+# -- lines in bulk ------------------------------------------------------------------------------
+
+
+def _one_by_one(buf: ReceiveBuffer, max_count: int, prefix: bytes) -> list[bytes | str]:
+    """What read_lines(max_count, prefix) must match: read_line until it would stop."""
+    out: list[bytes | str] = []
+    while len(out) < max_count:
+        ahead = buf.peek(len(buf))
+        end = ahead.find(b"\n" if buf.lf_ends_line else b"\r\n")
+        if end < 0:
+            if not out:  # read_line may still refuse an over-long unfinished line
+                try:
+                    assert buf.read_line() is None
+                except RemoteProtocolError as err:
+                    out.append(err.kind.value)
+            break
+        line = ahead[:end]
+        if buf.lf_ends_line and line.endswith(b"\r"):
+            line = line[:-1]
+        if not line.startswith(prefix) or (out and len(line) > buf.max_line_length):
+            break
+        try:
+            taken = buf.read_line()
+        except RemoteProtocolError as err:
+            out.append(err.kind.value)
+            break
+        assert taken == line
+        out.append(line)
+    return out
+
+
+def _in_bulk(buf: ReceiveBuffer, max_count: int, prefix: bytes) -> list[bytes | str]:
+    try:
+        return list(buf.read_lines(max_count, prefix))
+    except RemoteProtocolError as err:
+        return [err.kind.value]
+
+
+def test_read_lines_takes_a_burst() -> None:
+    buf = ReceiveBuffer()
+    buf.feed(b"250-a\r\n250-b\n250 c\r\n251 d\r\npartial")
+    assert buf.read_lines(10, b"250-") == [b"250-a", b"250-b"]
+    assert buf.read_lines(1) == [b"250 c"]
+    assert buf.read_lines(10, b"250") == []
+    assert buf.read_lines(10) == [b"251 d"]
+    assert buf.read_lines(10) == []
+    assert buf.clear() == b"partial"
+
+
+def test_read_lines_stops_before_an_over_long_line() -> None:
+    buf = ReceiveBuffer(max_line_length=5, max_buffer_size=100)
+    buf.feed(b"ab\r\n123456\r\ncd\r\n")
+    assert buf.read_lines(10) == [b"ab"]
+    with pytest.raises(RemoteProtocolError) as info:
+        buf.read_lines(10)
+    assert info.value.kind is ErrorKind.LINE_TOO_LONG
+    assert buf.read_lines(10) == [b"cd"]
+
+
+def test_read_lines_leaves_exactly_the_rest_for_clear() -> None:
+    buf = ReceiveBuffer()
+    buf.feed(b"220 go ahead\r\n250 injected\n\r\n")
+    assert buf.read_lines(1) == [b"220 go ahead"]
+    assert buf.clear() == b"250 injected\n\r\n"
+
+
+@given(
+    data=st.binary(max_size=200).map(lambda b: b.replace(b"\x00", b"\n")),
+    cuts=st.lists(st.integers(0, 1000), max_size=10),
+    steps=st.lists(st.tuples(st.integers(0, 6), st.sampled_from([b"", b"a", b"ab"])), max_size=12),
+    lf_ends_line=st.booleans(),
+)
+def test_read_lines_is_read_line_repeated(
+    data: bytes, cuts: list[int], steps: list[tuple[int, bytes]], lf_ends_line: bool
+) -> None:
+    kwargs = {"max_line_length": 8, "max_buffer_size": 400, "lf_ends_line": lf_ends_line}
+    bulk = ReceiveBuffer(**kwargs)  # type: ignore[arg-type]
+    single = ReceiveBuffer(**kwargs)  # type: ignore[arg-type]
+    steps = steps or [(3, b"")]
+    for number, chunk in enumerate(split(data, cuts)):
+        for buf in (bulk, single):
+            buf.feed(chunk)
+        for max_count, prefix in steps[number % len(steps) :] + steps[: number % len(steps)]:
+            assert _in_bulk(bulk, max_count, prefix) == _one_by_one(single, max_count, prefix)
+            assert len(bulk) == len(single)
+    assert bulk.clear() == single.clear()
+
+
 # -- counted data -------------------------------------------------------------------------------
 
 

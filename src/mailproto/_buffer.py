@@ -220,6 +220,62 @@ class ReceiveBuffer:
             raise self._line_too_long(limit)
         return line
 
+    def read_lines(
+        self, max_count: int, prefix: bytes = b"", max_length: int | None = None
+    ) -> list[bytes]:
+        """Return up to ``max_count`` complete lines at once, as :meth:`read_line` would.
+
+        The result is exactly what calling :meth:`read_line` repeatedly would give, stopping
+        early instead of returning ``None`` or raising: at the first incomplete line, after
+        ``max_count`` lines, before the first line that does not start with ``prefix`` (such a
+        line is left unread), and before an over-long line unless it comes first (then it
+        raises as :meth:`read_line` does). ``[]`` means no line was read. This is for taking a
+        burst of pipelined replies, or the continuation lines of a multi-line reply, in one call.
+        """
+        limit = self.max_line_length if max_length is None else max_length
+        if prefix.endswith(b"\r"):
+            raise ValueError("the prefix must not end with CR")
+        if max_count < 1:
+            return []
+        if not self._ahead and not self._split_ahead(limit):
+            return []
+        ahead = self._ahead
+        available = len(ahead)
+        # The lines are stored last first: the next ones are at the end of the list.
+        first = max(available - max_count, 0)
+        if prefix:
+            # A raw line starts with the prefix exactly when the line read_line gives does
+            # (only a final CR is ever taken off, and the prefix never ends in one).
+            index = available
+            while index > first and ahead[index - 1].startswith(prefix):
+                index -= 1
+            first = index
+        raw = ahead[first:]
+        raw.reverse()
+        if self.lf_ends_line:
+            ending = 1
+            lines = [line[:-1] if line[-1:] == b"\r" else line for line in raw]
+        else:
+            ending = 2
+            lines = raw
+        longest = max(map(len, lines), default=0)
+        if longest > limit:
+            if len(lines[0]) > limit:
+                self.read_line(limit)  # consumes it and raises, like read_line
+            for index, line in enumerate(lines):
+                if len(line) > limit:
+                    del lines[index:]
+                    del raw[index:]
+                    break
+        count = len(lines)
+        if not count:
+            return lines
+        del ahead[available - count :]
+        self._consume(self._start + sum(map(len, raw)) + ending * count)
+        if not ahead and self._ahead_window < _AHEAD_MAX:
+            self._ahead_window *= 2
+        return lines
+
     def _split_ahead(self, limit: int) -> bool:
         """Split the complete lines in a window of unread bytes at once.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import deque
+from itertools import islice
 from typing import Final
 
 from .._buffer import ReceiveBuffer
@@ -39,7 +40,8 @@ from ._events import (
     StartTLSCommand,
     Verify,
 )
-from ._parse import build_reply, parse_ehlo_keywords, parse_reply_line
+from ._parse import parse_ehlo_keywords, parse_reply_line, reply_from_lines
+from ._serialize import SIMPLE_MAILBOX_RE as _SIMPLE_MAILBOX
 from ._serialize import serialize_command
 from ._state import CLIENT_TIMEOUTS, ClientState
 
@@ -59,16 +61,8 @@ _HELO_FALLBACK_CODES: Final = frozenset({500, 501, 502, 504, 550})
 _Greeting = None
 
 
-class _Awaited:
-    """A command written and not yet fully answered."""
-
-    __slots__ = ("command", "count")
-
-    def __init__(self, command: Command | EndOfData | None, count: int) -> None:
-        self.command = command
-        # How many replies it is owed; -1: one per accepted recipient (LMTP), decided when its
-        # first reply arrives.
-        self.count = count
+#: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
+_BULK: Final = 64
 
 
 class SmtpClient(BaseConnection):
@@ -116,13 +110,23 @@ class SmtpClient(BaseConnection):
         #: The refused EHLO's reply when the client fell back to HELO.
         self.ehlo_reply: Reply | None = None
         self._queue: deque[tuple[int, bytes, Command | EndOfData | None]] = deque()
-        # Commands written and not yet answered; the greeting comes first.
-        self._awaiting: deque[_Awaited] = deque([_Awaited(_Greeting, 1)])
+        # Commands written and not yet answered; the greeting (None) comes first.
+        self._awaiting: deque[Command | EndOfData | None] = deque([_Greeting])
+        # Replies still owed to the first awaited command when it is owed one per accepted
+        # recipient (LMTP's end of message); 0 until its first reply arrives.
+        self._owed = 0
+        # Reply lines taken from the buffer in bulk, last first. They are only ever taken for a
+        # run of awaited RCPT commands, at most one line per command, so every one of them is
+        # read before the reply to any later command (STARTTLS's included) can be.
+        self._held: list[bytes] = []
         # How many of the awaited commands end a pipelining group (the greeting counts).
         self._blocking = 1
-        self._lines: list[str] = []
+        # The raw lines of a multi-line reply read so far, its code, and how its continuation
+        # lines and its last line begin.
+        self._lines: list[bytes] = []
         self._code = 0
         self._continued = b""
+        self._final = b""
         self._greeted = False
         self._pipelining = False
         self._hello_sent = False
@@ -143,8 +147,6 @@ class SmtpClient(BaseConnection):
         self._local_error: LocalProtocolError | None = None
         self._ehlo_answered = False  # a successful EHLO/HELO/LHLO reply has been read
         self.max_reply_line_length = max_reply_line_length
-        # Lines taken from the buffer in bulk and not yet parsed, still with their CR (if any),
-        # and the unfinished line after them: joined with LF they are the raw bytes again.
 
     # -- public properties ----------------------------------------------------------------------
 
@@ -187,7 +189,7 @@ class SmtpClient(BaseConnection):
         """The RFC 5321 4.5.3.2 timeout for the reply awaited now."""
         if not self._awaiting:
             return CLIENT_TIMEOUTS["block"] if self._data_open else None
-        command = self._awaiting[0].command
+        command = self._awaiting[0]
         if command is _Greeting:
             return CLIENT_TIMEOUTS["greeting"]
         if isinstance(command, MailFrom):
@@ -213,20 +215,35 @@ class SmtpClient(BaseConnection):
             the middle of a message, anything while STARTTLS is outstanding, ...) or it is
             malformed; nothing changes.
         """
+        if (
+            type(event) is RcptTo
+            and self._tx in {"rcpt", "mail"}
+            and not (
+                self._quit_sent
+                or self._should_close
+                or self._starttls_outstanding
+                or self._auth_outstanding
+            )
+        ):
+            # The common case of a long pipelined list, without the general checks below.
+            path = event.forward_path
+            if not event.params and _SIMPLE_MAILBOX.fullmatch(path) is not None:
+                data = f"RCPT TO:<{path}>\r\n".encode()
+            else:
+                data = serialize_command(event)
+            self._tx = "rcpt"
+            if not self._queue and self._pipelining and not self._blocking:
+                self._outgoing.append(data)
+                self._awaiting.append(event)
+                return
+            self._queue.append((_CMD, data, event))
+            self._release()
+            return
         if self._quit_sent or self.should_close:
             raise LocalProtocolError("the session is over")
         if self._starttls_outstanding:
             raise LocalProtocolError("wait for the STARTTLS reply and the TLS handshake")
-        if type(event) is RcptTo and self._tx in ("mail", "rcpt") and not self._auth_outstanding:
-            # The common case of a long pipelined list, without the general checks below.
-            data = serialize_command(event)
-            self._tx = "rcpt"
-            if not self._queue and self._pipelining and not self._blocking:
-                self._write(data)
-                self._awaiting.append(_Awaited(event, 1))
-                return
-            self._queue.append((_CMD, data, event))
-        elif isinstance(event, DataChunk):
+        if isinstance(event, DataChunk):
             self._send_content(event)
         elif isinstance(event, EndOfData):
             self._send_end()
@@ -379,12 +396,7 @@ class SmtpClient(BaseConnection):
                 continue
             self._write(data)
             if command is not None:
-                count = 1
-                if self.lmtp and (
-                    isinstance(command, EndOfData) or (isinstance(command, Bdat) and command.last)
-                ):
-                    count = -1
-                awaiting.append(_Awaited(command, count))
+                awaiting.append(command)
                 cls = type(command)
                 if cls not in _PIPELINABLE_TYPES:
                     self._blocking += 1
@@ -410,6 +422,22 @@ class SmtpClient(BaseConnection):
 
     def next_event(self) -> Event | Sentinel:
         """Parse and return the next reply (or StartTLS, ConnectionClosed), or NEED_DATA."""
+        held = self._held
+        if held and self._local_error is None:
+            # The bulk of a long pipeline of RCPT commands: a reply line already taken, and
+            # most often one seen before (servers repeat the same few replies).
+            cached = self._reply_cache.get(held[-1])
+            if cached is not None and not self._lines:
+                awaiting = self._awaiting
+                if awaiting and type(awaiting[0]) is RcptTo and cached.code != 421:
+                    held.pop()
+                    awaiting.popleft()
+                    if cached.code < 300:
+                        self._accepted += 1
+                    if self._queue:
+                        self._release()
+                    return cached
+            return self._next_event()  # held lines are always read before anything else
         if (
             self._tls_pending is None
             and not self._awaiting_tls
@@ -419,72 +447,102 @@ class SmtpClient(BaseConnection):
             return self._next_event()  # the common case, without the base class's detour
         return super().next_event()
 
+    def _take_line(self) -> bytes | None:
+        """The next reply line: a held one, or from the buffer (a run of RCPT replies at once)."""
+        held = self._held
+        if held:
+            return held.pop()
+        buffer = self._buffer
+        awaiting = self._awaiting
+        if not self._lines and len(awaiting) > 1 and type(awaiting[0]) is RcptTo:
+            run = 0
+            for command in islice(awaiting, _BULK):
+                if type(command) is not RcptTo:
+                    break
+                run += 1
+            if run > 1:
+                lines = buffer.read_lines(run)
+                if not lines:
+                    return None
+                lines.reverse()
+                line = lines.pop()
+                self._held = lines
+                return line
+        return buffer.read_line()
+
     def _next_event(self) -> Event | Sentinel:
         if self._local_error is not None:
             error, self._local_error = self._local_error, None
             raise error
-        read_line = self._buffer.read_line
         while True:
             try:
-                taken = read_line()
+                line = self._take_line()
             except RemoteProtocolError as exc:
                 exc.fatal = True  # a client cannot answer a broken reply; the session is lost
                 raise
-            if taken is None:
+            if line is None:
                 return NEED_DATA
-            line = taken
             lines = self._lines
             if not lines:
                 # Servers repeat the same few replies: a known single-line reply is reused.
                 cached = self._reply_cache.get(line)
                 if cached is not None:
-                    awaiting = self._awaiting
-                    if awaiting and type(awaiting[0].command) is RcptTo and cached.code != 421:
-                        # The bulk of a long pipeline: nothing else to update.
-                        awaiting.popleft()
-                        if 200 <= cached.code < 300:
-                            self._accepted += 1
-                        if self._queue:
-                            self._release()
-                        return cached
                     event = self._on_reply(cached)
                     if self._queue:
                         self._release()
                     if event is not None:
                         return event
                     continue
-            if lines and line[:4] == self._continued:
+                code, last, _ = parse_reply_line(line)
+                if last:
+                    reply = reply_from_lines(code, [line])
+                    if len(self._reply_cache) < 64:
+                        self._reply_cache[line] = reply
+                    event = self._on_reply(reply)
+                    self._release()
+                    if event is not None:
+                        return event
+                    continue
+                self._code = code
+                self._continued = line[:4]
+                self._final = b"%d " % code
+                lines.append(line)
+            elif line[:4] == self._continued:
                 # The middle of a multi-line reply: same code, same separator.
-                code, last, text = self._code, False, line[4:].decode("utf-8", "surrogateescape")
-            else:
-                code, last, text = parse_reply_line(line)
-                if lines and code != self._code:
-                    raise RemoteProtocolError(
-                        f"reply line with code {code} inside a {self._code} reply",
-                        kind=ErrorKind.SYNTAX,
-                        fatal=True,
-                    )
-            lines.append(text)
-            if not last:
-                if len(lines) >= self.max_reply_lines:
-                    raise RemoteProtocolError(
-                        f"reply with more than {self.max_reply_lines} lines",
-                        kind=ErrorKind.TOO_BIG,
-                        limit=self.max_reply_lines,
-                        fatal=True,
-                    )
-                if self._code != code or len(lines) == 1:
-                    self._code = code
-                    self._continued = b"%d-" % code
+                lines.append(line)
+            elif line[:4] == self._final or line == self._final[:3]:
+                lines.append(line)
+                self._lines = []
+                event = self._on_reply(reply_from_lines(self._code, lines))
+                self._release()
+                if event is not None:
+                    return event
                 continue
-            self._lines = []
-            reply = build_reply(code, lines)
-            if len(lines) == 1 and len(self._reply_cache) < 64:
-                self._reply_cache[line] = reply
-            event = self._on_reply(reply)
-            self._release()
-            if event is not None:
-                return event
+            else:
+                code, last, _ = parse_reply_line(line)
+                # Not a line of this reply: parse_reply_line raised if it is no reply line
+                # at all, and the code differs (same code means one of the cases above).
+                raise RemoteProtocolError(
+                    f"reply line with code {code} inside a {self._code} reply",
+                    kind=ErrorKind.SYNTAX,
+                    fatal=True,
+                )
+            if not self._held:
+                # Take the rest of the reply's continuation lines at once.
+                try:
+                    lines += self._buffer.read_lines(
+                        self.max_reply_lines - len(lines), self._continued
+                    )
+                except RemoteProtocolError as exc:
+                    exc.fatal = True
+                    raise
+            if len(lines) >= self.max_reply_lines:
+                raise RemoteProtocolError(
+                    f"reply with more than {self.max_reply_lines} lines",
+                    kind=ErrorKind.TOO_BIG,
+                    limit=self.max_reply_lines,
+                    fatal=True,
+                )
 
     def _on_reply(self, reply: Reply) -> Reply | None:
         code = reply.code
@@ -498,8 +556,7 @@ class SmtpClient(BaseConnection):
                 kind=ErrorKind.SYNTAX,
                 fatal=True,
             )
-        entry = awaiting[0]
-        command = entry.command
+        command = awaiting[0]
         ok = 200 <= code < 300
         if type(command) is RcptTo and code != 421:
             # The common case in a long pipeline, with nothing else to update.
@@ -509,10 +566,17 @@ class SmtpClient(BaseConnection):
             return reply
         if isinstance(command, Auth) and code == 334:
             return self._on_challenge(reply)
-        if entry.count == -1:
-            entry.count = max(self._accepted, 1)
-        entry.count -= 1
-        if entry.count == 0:
+        if self.lmtp and (
+            isinstance(command, EndOfData) or (isinstance(command, Bdat) and command.last)
+        ):
+            # LMTP: one reply per accepted recipient (RFC 2033 section 4.2).
+            if self._owed == 0:
+                self._owed = max(self._accepted, 1)
+            self._owed -= 1
+            answered = self._owed == 0
+        else:
+            answered = True
+        if answered:
             awaiting.popleft()
             if type(command) not in _PIPELINABLE_TYPES:
                 self._blocking -= 1
@@ -611,6 +675,7 @@ class SmtpClient(BaseConnection):
     def _shut(self) -> None:
         self._queue.clear()
         self._awaiting.clear()
+        self._owed = 0
         self._blocking = 0
         self._close()
 

@@ -41,6 +41,7 @@ __all__ = [
     "parse_ehlo_keywords",
     "parse_params",
     "parse_reply_line",
+    "reply_from_lines",
     "syntax_error",
 ]
 
@@ -340,6 +341,46 @@ def build_reply(code: int, texts: list[str]) -> Reply:
             if all(t == status or t.startswith(prefix) for t in texts):
                 return Reply(code, tuple(t[cut:] for t in texts), status)
     return Reply(code, tuple(texts), None)
+
+
+_ENHANCED_FIRST_RE: Final = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?: |(?=\n)|\Z)")
+
+
+def reply_from_lines(code: int, raw: list[bytes]) -> Reply:
+    """Build the :class:`Reply` for a complete reply from its raw lines (without line endings).
+
+    Every line but the last begins ``NNN-`` and the last ``NNN`` (then nothing, or a space and
+    the text), all with ``code``: the caller has checked that line by line. The same as
+    :func:`build_reply` over the lines' texts, but the texts are cut out, decoded and searched
+    for an enhanced status code all at once, over the lines joined with LF (which never occurs
+    inside a line, nor within a UTF-8 sequence).
+    """
+    if len(raw) == 1:
+        joined = raw[0][4:]
+    else:
+        head = b"\n".join(raw[:-1])[4:]
+        if len(raw) > 2:
+            head = head.replace(b"\n" + raw[0][:4], b"\n")
+        joined = head + b"\n" + raw[-1][4:]
+    text = joined.decode("utf-8", "surrogateescape")
+    if text[:1].isdigit():
+        match = _ENHANCED_FIRST_RE.match(text)
+        if match is not None and int(match.group(1)) == code // 100:
+            status = text[: match.end()].rstrip(" ")
+            prefix = status + " "
+            cut = len(prefix)
+            breaks = text.count("\n")
+            if not breaks:
+                return Reply(code, (text[cut:],), status)
+            if text.startswith(prefix) and text.count("\n" + prefix) == breaks:
+                return Reply(
+                    code, tuple(text[cut:].replace("\n" + prefix, "\n").split("\n")), status
+                )
+            texts = text.split("\n")
+            if all(t == status or t.startswith(prefix) for t in texts):
+                return Reply(code, tuple(t[cut:] for t in texts), status)
+            return Reply(code, tuple(texts), None)
+    return Reply(code, tuple(text.split("\n")), None)
 
 
 def parse_ehlo_keywords(reply: Reply) -> dict[str, str]:

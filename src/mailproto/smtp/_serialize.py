@@ -33,9 +33,14 @@ from ._events import (
 )
 from ._parse import _KEYWORD_RE, _MECHANISM_RE, _VALUE_RE, MAILBOX_RE, is_domain
 
-__all__ = ["serialize_command", "serialize_reply"]
+__all__ = ["SIMPLE_MAILBOX_RE", "serialize_command", "serialize_reply"]
 
 _ENHANCED_RE: Final = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+_ATOM: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]++"
+_LABEL: Final = r"(?!-)[A-Za-z0-9\-]++(?<!-)"
+#: The everyday ASCII ``dot-atom@domain`` mailbox: a strict subset of MAILBOX_RE that is
+#: quicker to match, tried first when writing RCPT commands.
+SIMPLE_MAILBOX_RE: Final = re.compile(rf"{_ATOM}(?:\.{_ATOM})*+@(?:{_LABEL}\.)*+{_LABEL}")
 _BAD_TEXT: Final = re.compile(r"[\r\n\x00]")
 
 
