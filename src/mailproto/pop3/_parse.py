@@ -65,10 +65,13 @@ def _bad(message: str, reply_text: str, kind: ErrorKind = ErrorKind.SYNTAX) -> R
 
 def parse_number(raw: bytes, what: str = "message number", *, minimum: int = 1) -> int:
     """A decimal argument; RemoteProtocolError (reply ``-ERR``) if it is not one."""
-    if _NUMBER.fullmatch(raw) is None or int(raw) < minimum:
-        shown = raw[:20].decode("ascii", "replace")
-        raise _bad(f"invalid {what}: {shown!r}", f"invalid {what}", ErrorKind.BAD_PARAMETER)
-    return int(raw)
+    # bytes.isdigit() accepts ASCII digits only: with the length, this is [0-9]{1,10}.
+    if raw.isdigit() and len(raw) <= 10:
+        number = int(raw)
+        if number >= minimum:
+            return number
+    shown = raw[:20].decode("ascii", "replace")
+    raise _bad(f"invalid {what}: {shown!r}", f"invalid {what}", ErrorKind.BAD_PARAMETER)
 
 
 def _argument_text(raw: bytes, what: str, *, utf8: bool) -> str:
@@ -138,7 +141,8 @@ def parse_command(line: bytes, *, utf8: bool = False) -> Command:
         _arity(keyword.decode(), args, 0, 0)
         return simple
     if keyword in (b"RETR", b"DELE"):
-        _arity(keyword.decode(), args, 1, 1)
+        if len(args) != 1:
+            _arity(keyword.decode(), args, 1, 1)
         number = parse_number(args[0])
         return Retr(number) if keyword == b"RETR" else Dele(number)
     if keyword in (b"LIST", b"UIDL"):
@@ -220,10 +224,11 @@ def parse_status(line: bytes) -> tuple[bool, str | None, str]:
         raise _server_error(f"the server's reply has junk after the status: {_shown(line)}")
     rest = rest[1:]
     code = None
-    match = _CODE.match(rest)
-    if match is not None:
-        code = match.group(1).decode("ascii")
-        rest = rest[match.end() :]
+    if rest[:1] == b"[":
+        match = _CODE.match(rest)
+        if match is not None:
+            code = match.group(1).decode("ascii")
+            rest = rest[match.end() :]
     return ok, code, rest.decode("utf-8", "replace")
 
 

@@ -79,7 +79,7 @@ from ._events import (
 )
 from ._parse import parse_auth_line, parse_command
 from ._serialize import serialize_reply, status_line
-from ._state import State, allowed
+from ._state import ALLOWED, State
 
 __all__ = ["POP3Server"]
 
@@ -409,7 +409,7 @@ class POP3Server(BaseConnection):
         except RemoteProtocolError as error:
             reply = error.reply if isinstance(error.reply, Err) else Err("invalid command")
             raise self._error(error.message, reply, error.kind) from None
-        if not allowed(self._state, command):
+        if type(command) not in ALLOWED[self._state]:
             name = type(command).__name__.upper()
             raise self._error(
                 f"{name} is not allowed in the {self._state.value} state",
