@@ -449,7 +449,8 @@ class ReceiveBuffer:
     def _unstuff(self, block: _Block, raw: bytes, dots: bool) -> bytes:
         chunk = raw[1:] if block.at_line_start and raw[:1] == b"." else raw
         if dots:
-            chunk = chunk.replace(b"\r\n.", _CRLF)
+            # split and join: one search pass; replace() would count the matches first.
+            chunk = _CRLF.join(chunk.split(_LINE_DOT))
         # Decide from the raw bytes: normalising a bare LF must not make a line start.
         block.at_line_start = raw.endswith(_CRLF)
         if block.policy is not BareLineEndings.ACCEPT:
