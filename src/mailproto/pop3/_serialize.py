@@ -75,6 +75,10 @@ def _number(value: int, what: str, *, minimum: int = 1) -> bytes:
 
 def serialize_command(command: Command) -> bytes:
     """The line (with CRLF) that sends ``command``; LocalProtocolError if it cannot be sent."""
+    if type(command) is Retr:  # the command a download sends most, without the match
+        number = command.msg
+        if type(number) is int and number >= 1:
+            return b"RETR %d\r\n" % number
     match command:
         case Stat():
             return b"STAT\r\n"
