@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from hypothesis import given
@@ -161,10 +162,15 @@ def test_arbitrary_bytes_give_lines_or_documented_errors(data: bytes, cuts: list
 # -- lines in bulk ------------------------------------------------------------------------------
 
 
-def _one_by_one(buf: ReceiveBuffer, max_count: int, prefix: bytes) -> list[bytes | str]:
-    """What read_lines(max_count, prefix) must match: read_line until it would stop."""
+def _one_by_one(
+    buf: ReceiveBuffer, max_count: int, prefix: bytes, through: re.Pattern[bytes] | None
+) -> list[bytes | str]:
+    """What read_lines(max_count, prefix, through=through) must match: read_line until it
+    would stop."""
     out: list[bytes | str] = []
     while len(out) < max_count:
+        if out and through is not None and through.match(out[-1]):  # type: ignore[arg-type]
+            break
         ahead = buf.peek(len(buf))
         end = ahead.find(b"\n" if buf.lf_ends_line else b"\r\n")
         if end < 0:
@@ -189,9 +195,11 @@ def _one_by_one(buf: ReceiveBuffer, max_count: int, prefix: bytes) -> list[bytes
     return out
 
 
-def _in_bulk(buf: ReceiveBuffer, max_count: int, prefix: bytes) -> list[bytes | str]:
+def _in_bulk(
+    buf: ReceiveBuffer, max_count: int, prefix: bytes, through: re.Pattern[bytes] | None
+) -> list[bytes | str]:
     try:
-        return list(buf.read_lines(max_count, prefix))
+        return list(buf.read_lines(max_count, prefix, through=through))
     except RemoteProtocolError as err:
         return [err.kind.value]
 
@@ -205,6 +213,17 @@ def test_read_lines_takes_a_burst() -> None:
     assert buf.read_lines(10) == [b"251 d"]
     assert buf.read_lines(10) == []
     assert buf.clear() == b"partial"
+
+
+_NOT_A = re.compile(rb"(?!a)")  # read_lines(through=): any line not starting with "a" ends
+_CR = re.compile(rb".*\r", re.DOTALL)  # a line with a CR left in it ends
+
+
+def test_read_lines_through_the_end_of_a_response() -> None:
+    buf = ReceiveBuffer()
+    buf.feed(b"250-a\r\n250-b\n250 c\r\n251 d\r\n")
+    assert buf.read_lines(10, through=re.compile(rb"...(?!-)")) == [b"250-a", b"250-b", b"250 c"]
+    assert buf.read_lines(10, through=re.compile(rb"...(?!-)")) == [b"251 d"]
 
 
 def test_read_lines_stops_before_an_over_long_line() -> None:
@@ -227,21 +246,34 @@ def test_read_lines_leaves_exactly_the_rest_for_clear() -> None:
 @given(
     data=st.binary(max_size=200).map(lambda b: b.replace(b"\x00", b"\n")),
     cuts=st.lists(st.integers(0, 1000), max_size=10),
-    steps=st.lists(st.tuples(st.integers(0, 6), st.sampled_from([b"", b"a", b"ab"])), max_size=12),
+    steps=st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from([b"", b"a", b"ab"]),
+            st.sampled_from([None, _NOT_A, _CR]),
+        ),
+        max_size=12,
+    ),
     lf_ends_line=st.booleans(),
 )
 def test_read_lines_is_read_line_repeated(
-    data: bytes, cuts: list[int], steps: list[tuple[int, bytes]], lf_ends_line: bool
+    data: bytes,
+    cuts: list[int],
+    steps: list[tuple[int, bytes, re.Pattern[bytes] | None]],
+    lf_ends_line: bool,
 ) -> None:
     kwargs = {"max_line_length": 8, "max_buffer_size": 400, "lf_ends_line": lf_ends_line}
     bulk = ReceiveBuffer(**kwargs)  # type: ignore[arg-type]
     single = ReceiveBuffer(**kwargs)  # type: ignore[arg-type]
-    steps = steps or [(3, b"")]
+    steps = steps or [(3, b"", None)]
     for number, chunk in enumerate(split(data, cuts)):
         for buf in (bulk, single):
             buf.feed(chunk)
-        for max_count, prefix in steps[number % len(steps) :] + steps[: number % len(steps)]:
-            assert _in_bulk(bulk, max_count, prefix) == _one_by_one(single, max_count, prefix)
+        for max_count, prefix, through in (
+            steps[number % len(steps) :] + steps[: number % len(steps)]
+        ):
+            got = _in_bulk(bulk, max_count, prefix, through)
+            assert got == _one_by_one(single, max_count, prefix, through)
             assert len(bulk) == len(single)
     assert bulk.clear() == single.clear()
 

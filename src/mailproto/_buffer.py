@@ -20,7 +20,11 @@ are chunked; consumed bytes are compacted away in amortised O(1).
 from __future__ import annotations
 
 import enum
+import itertools
 import re
+from collections.abc import Iterator
+from itertools import compress, islice, takewhile
+from operator import methodcaller
 from typing import Final
 
 from .errors import ErrorKind, RemoteProtocolError
@@ -43,6 +47,10 @@ _COMPACT_AT: Final = 1 << 16
 #: Bounds of the window read_line splits ahead in one pass (it adapts between them).
 _AHEAD_MIN: Final = 1 << 10
 _AHEAD_MAX: Final = 1 << 16
+
+
+def _strip_cr(line: bytes) -> bytes:
+    return line[:-1] if line[-1:] == b"\r" else line
 
 
 class BareLineEndings(enum.Enum):
@@ -139,6 +147,8 @@ class ReceiveBuffer:
         self._line_scanned = 0  # offset from _start already searched for a line end
         # Complete lines split ahead of the read position, last first (see _split_ahead).
         self._ahead: list[bytes] = []
+        self._ahead_ending = 2
+        self._ahead_longest = 0
         self._ahead_window = _AHEAD_MIN
         self._skipping = False  # discarding the rest of an over-long line
         self._block: _Block | None = None
@@ -208,12 +218,10 @@ class ReceiveBuffer:
             return None
         ahead = self._ahead
         line = ahead.pop()
-        if self.lf_ends_line:
-            self._consume(self._start + len(line) + 1)
-            if line[-1:] == b"\r":
-                line = line[:-1]
-        else:
-            self._consume(self._start + len(line) + 2)
+        ending = self._ahead_ending
+        self._consume(self._start + len(line) + ending)
+        if ending == 1 and line[-1:] == b"\r":
+            line = line[:-1]
         if not ahead and self._ahead_window < _AHEAD_MAX:
             self._ahead_window *= 2  # every line split ahead was used: split more next time
         if len(line) > limit:
@@ -221,60 +229,68 @@ class ReceiveBuffer:
         return line
 
     def read_lines(
-        self, max_count: int, prefix: bytes = b"", max_length: int | None = None
+        self,
+        max_count: int,
+        prefix: bytes = b"",
+        max_length: int | None = None,
+        through: re.Pattern[bytes] | None = None,
     ) -> list[bytes]:
         """Return up to ``max_count`` complete lines at once, as :meth:`read_line` would.
 
         The result is exactly what calling :meth:`read_line` repeatedly would give, stopping
         early instead of returning ``None`` or raising: at the first incomplete line, after
         ``max_count`` lines, before the first line that does not start with ``prefix`` (such a
-        line is left unread), and before an over-long line unless it comes first (then it
-        raises as :meth:`read_line` does). ``[]`` means no line was read. This is for taking a
-        burst of pipelined replies, or the continuation lines of a multi-line reply, in one call.
+        line is left unread), after the first line that ``through`` matches at its start (that
+        line included: the end of a multi-line response), and before an over-long line unless
+        it comes first (then it raises as :meth:`read_line` does). ``[]`` means no line was
+        read. This is for taking a burst of pipelined replies, or the lines of a multi-line
+        reply, in one call.
         """
         limit = self.max_line_length if max_length is None else max_length
         if prefix.endswith(b"\r"):
             raise ValueError("the prefix must not end with CR")
         if max_count < 1:
             return []
-        if not self._ahead and not self._split_ahead(limit):
-            return []
         ahead = self._ahead
+        if not ahead:
+            if not self._split_ahead(limit):
+                return []
+            ahead = self._ahead
         available = len(ahead)
-        # The lines are stored last first: the next ones are at the end of the list.
-        first = max(available - max_count, 0)
+        ending = self._ahead_ending
+        count = available if available < max_count else max_count
+        # The lines are stored last first; these scans run in C and stop at the first hit.
         if prefix:
-            # A raw line starts with the prefix exactly when the line read_line gives does
-            # (only a final CR is ever taken off, and the prefix never ends in one).
-            index = available
-            while index > first and ahead[index - 1].startswith(prefix):
-                index -= 1
-            first = index
-        raw = ahead[first:]
-        raw.reverse()
-        if self.lf_ends_line:
-            ending = 1
-            lines = [line[:-1] if line[-1:] == b"\r" else line for line in raw]
-        else:
-            ending = 2
-            lines = raw
-        longest = max(map(len, lines), default=0)
-        if longest > limit:
-            if len(lines[0]) > limit:
-                self.read_line(limit)  # consumes it and raises, like read_line
+            count = len(list(takewhile(methodcaller("startswith", prefix), self._upcoming(count))))
+        if through is not None:
+            hit = next(compress(itertools.count(1), map(through.match, self._upcoming(count))), 0)
+            if hit:
+                count = hit
+        first = available - count
+        if first == available:
+            return []
+        lines = ahead[first:]
+        lines.reverse()
+        if self._ahead_longest > limit:
             for index, line in enumerate(lines):
-                if len(line) > limit:
+                if len(line) - (ending == 1 and line[-1:] == b"\r") > limit:
+                    if not index:
+                        self.read_line(limit)  # consumes it and raises, like read_line
                     del lines[index:]
-                    del raw[index:]
                     break
         count = len(lines)
-        if not count:
-            return lines
         del ahead[available - count :]
-        self._consume(self._start + sum(map(len, raw)) + ending * count)
+        self._consume(self._start + sum(map(len, lines)) + ending * count)
+        if ending == 1:
+            lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
         if not ahead and self._ahead_window < _AHEAD_MAX:
             self._ahead_window *= 2
         return lines
+
+    def _upcoming(self, count: int) -> Iterator[bytes]:
+        """The next ``count`` lines split ahead, in order, as read_line would return them."""
+        upcoming = islice(reversed(self._ahead), count)
+        return map(_strip_cr, upcoming) if self._ahead_ending == 1 else upcoming
 
     def _split_ahead(self, limit: int) -> bool:
         """Split the complete lines in a window of unread bytes at once.
@@ -284,7 +300,8 @@ class ReceiveBuffer:
         line than a search per line. The lines stay unconsumed until read, so ``clear()`` and
         the other readers see exactly the bytes that were not read as lines; those readers drop
         the lines split ahead, and the window shrinks when that wastes work (a protocol that
-        alternates lines and literals) and grows while every line gets used.
+        alternates lines and literals) and grows while every line gets used. When every LF in
+        the window follows a CR, the split is on CRLF, so that no line needs its CR taken off.
         """
         data = self._data
         start = self._start
@@ -303,10 +320,18 @@ class ReceiveBuffer:
         window_end = min(len(data), max(end + len(separator), start + self._ahead_window))
         with memoryview(data) as view:
             window = bytes(view[start:window_end])
+        ending = 2
+        if self.lf_ends_line:
+            if window.count(b"\n") == window.count(_CRLF):
+                separator = _CRLF
+            else:
+                ending = 1
         parts = window.split(separator)
         parts.pop()  # the unfinished line at the window's end, or b"" after a line ending
         parts.reverse()
         self._ahead = parts
+        self._ahead_ending = ending  # bytes after each line: 1 (LF, maybe after a CR) or 2
+        self._ahead_longest = max(map(len, parts))  # raw length, so never below the real one
         return True
 
     def _drop_ahead(self) -> None:

@@ -441,3 +441,98 @@ def test_command_soup_raises_only_remote_errors(tokens: list[bytes], size: int) 
                 server.accept()
         if server.should_close:
             return
+
+
+_TEXT_PIECES = st.sampled_from(
+    ["2.0.0", "2.0.0 ", "5.1.1 ", "2.1.5 ok", "ok", "", " ", "é", "250-", "\udcff", "4.2.0 x"]
+)
+
+
+@settings(max_examples=300)
+@given(
+    code=st.sampled_from([250, 251, 450, 550]),
+    texts=st.lists(st.lists(_TEXT_PIECES, max_size=3).map("".join), min_size=1, max_size=6),
+)
+def test_reply_from_lines_is_build_reply_over_the_texts(code: int, texts: list[str]) -> None:
+    """Assembling a reply from its raw lines in one go gives what parsing line by line does."""
+    from mailproto.smtp._parse import build_reply, reply_from_lines
+
+    raw = [
+        (b"%d%s" % (code, b"-" if i < len(texts) - 1 else b" "))
+        + text.encode("utf-8", "surrogateescape")
+        for i, text in enumerate(texts)
+    ]
+    if texts[-1] == "":
+        raw[-1] = raw[-1][:3]  # the bare "NNN" form of a last line
+    assert reply_from_lines(code, raw) == build_reply(code, texts)
+
+
+_REPLY_LINES = [
+    b"250-2.1.5 ok\r\n",
+    b"250 2.1.5 ok\r\n",
+    b"250-x\r\n",
+    b"250 x\n",
+    b"250\r\n",
+    b"250-\r\n",
+    b"251-2.1.5 forward\r\n",
+    b"251 2.1.5 forward\r\n",
+    b"550 5.1.1 no such user\r\n",
+    b"550-5.1.1 no\r\n",
+    b"421 4.3.0 bye\r\n",
+    b"220 go\r\n",
+    b"25\r\n",
+    b"250_x\r\n",
+    b"\r\n",
+    b"250-caf\xc3\xa9 \xff\r\n",
+]
+
+
+def _pipelined_rcpt_client(count: int) -> SmtpClient:
+    client = SmtpClient(max_reply_lines=4)
+    client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
+    client.send(Hello("EHLO", "c.example"))
+    assert isinstance(client.next_event(), Reply)
+    assert isinstance(client.next_event(), Reply)
+    client.send(MailFrom("a@example.org"))
+    for i in range(count):
+        client.send(RcptTo(f"u{i}@example.net"))
+    client.data_to_send()
+    return client
+
+
+def _outcome(client: SmtpClient, pieces: list[bytes]) -> list[object]:
+    out: list[object] = []
+    try:
+        for piece in filter(None, pieces):  # an empty piece would mean end of file
+            client.receive_data(piece)
+            while (event := client.next_event()) is not NEED_DATA:
+                out.append(event)
+    except RemoteProtocolError as exc:
+        out.append((str(exc), exc.kind, exc.fatal))
+    return out
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.sampled_from(_REPLY_LINES), max_size=14),
+    st.integers(0, 8),
+    st.booleans(),
+)
+def test_replies_taken_in_bulk_are_the_replies_taken_a_byte_at_a_time(
+    lines: list[bytes], rcpts: int, pipelined: bool
+) -> None:
+    """Whole bursts of replies (read in bulk) and single bytes (read line by line) agree on
+    every reply, every error and where it is raised."""
+    data = b"".join(lines)
+
+    def fresh() -> SmtpClient:
+        if pipelined:
+            return _pipelined_rcpt_client(rcpts)
+        client = SmtpClient(pipelining=False, max_reply_lines=4)
+        for _ in range(rcpts):
+            client.send(Noop())
+        return client
+
+    whole = _outcome(fresh(), [data])
+    single = _outcome(fresh(), [data[i : i + 1] for i in range(len(data))])
+    assert whole == single

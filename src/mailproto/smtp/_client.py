@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import deque
 from itertools import islice
-from typing import Final
+from typing import Final, cast
 
 from .._buffer import ReceiveBuffer
 from .._dotstuff import DotStuffer
@@ -40,7 +41,7 @@ from ._events import (
     StartTLSCommand,
     Verify,
 )
-from ._parse import parse_ehlo_keywords, parse_reply_line, reply_from_lines
+from ._parse import parse_ehlo_keywords, quick_reply, reply_from_lines, reply_line_code
 from ._serialize import SIMPLE_MAILBOX_RE as _SIMPLE_MAILBOX
 from ._serialize import serialize_command
 from ._state import CLIENT_TIMEOUTS, ClientState
@@ -55,6 +56,8 @@ _FOLLOW: Final = 2  # BDAT chunk octets and AUTH responses: at once, behind what
 #: Commands after which another command may be pipelined (RFC 2920 section 3.1).
 _PIPELINABLE: Final = (MailFrom, RcptTo, Reset, Bdat, EndOfData)
 _PIPELINABLE_TYPES: Final = frozenset(_PIPELINABLE)
+#: Commands that change no state on either side and may be sent between transactions.
+_PLAIN_TYPES: Final = frozenset({Noop, Help, Verify, Expand})
 #: EHLO failure codes after which a client falls back to HELO.
 _HELO_FALLBACK_CODES: Final = frozenset({500, 501, 502, 504, 550})
 
@@ -63,6 +66,8 @@ _Greeting = None
 
 #: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
 _BULK: Final = 64
+#: Matches a reply line that does not continue its reply (``NNN-``): the last of a reply.
+_NOT_CONTINUED: Final = re.compile(rb"(?!...-)", re.DOTALL)
 
 
 class SmtpClient(BaseConnection):
@@ -144,6 +149,7 @@ class SmtpClient(BaseConnection):
         self._quit_sent = False
         self._accepted = 0
         self._reply_cache: dict[bytes, Reply] = {}
+        self._command_cache: dict[Command, bytes] = {}
         self._local_error: LocalProtocolError | None = None
         self._ehlo_answered = False  # a successful EHLO/HELO/LHLO reply has been read
         self.max_reply_line_length = max_reply_line_length
@@ -237,6 +243,27 @@ class SmtpClient(BaseConnection):
                 self._awaiting.append(event)
                 return
             self._queue.append((_CMD, data, event))
+            self._release()
+            return
+        if (
+            type(event) in _PLAIN_TYPES
+            and self._tx is None
+            and not (
+                self._quit_sent
+                or self._should_close
+                or self._starttls_outstanding
+                or self._auth_outstanding
+            )
+        ):
+            # NOOP and friends between transactions: nothing to check but the line itself.
+            command = cast(Command, event)
+            cache = self._command_cache
+            line = cache.get(command)
+            if line is None:
+                line = serialize_command(command)
+                if len(cache) < 64:
+                    cache[command] = line
+            self._queue.append((_CMD, line, command))
             self._release()
             return
         if self._quit_sent or self.should_close:
@@ -447,102 +474,114 @@ class SmtpClient(BaseConnection):
             return self._next_event()  # the common case, without the base class's detour
         return super().next_event()
 
-    def _take_line(self) -> bytes | None:
-        """The next reply line: a held one, or from the buffer (a run of RCPT replies at once)."""
-        held = self._held
-        if held:
-            return held.pop()
-        buffer = self._buffer
-        awaiting = self._awaiting
-        if not self._lines and len(awaiting) > 1 and type(awaiting[0]) is RcptTo:
-            run = 0
-            for command in islice(awaiting, _BULK):
-                if type(command) is not RcptTo:
-                    break
-                run += 1
-            if run > 1:
-                lines = buffer.read_lines(run)
-                if not lines:
-                    return None
-                lines.reverse()
-                line = lines.pop()
-                self._held = lines
-                return line
-        return buffer.read_line()
-
     def _next_event(self) -> Event | Sentinel:
         if self._local_error is not None:
             error, self._local_error = self._local_error, None
             raise error
+        buffer = self._buffer
         while True:
-            try:
-                line = self._take_line()
-            except RemoteProtocolError as exc:
-                exc.fatal = True  # a client cannot answer a broken reply; the session is lost
-                raise
-            if line is None:
-                return NEED_DATA
-            lines = self._lines
-            if not lines:
-                # Servers repeat the same few replies: a known single-line reply is reused.
-                cached = self._reply_cache.get(line)
-                if cached is not None:
-                    event = self._on_reply(cached)
-                    if self._queue:
-                        self._release()
-                    if event is not None:
-                        return event
-                    continue
-                code, last, _ = parse_reply_line(line)
-                if last:
-                    reply = reply_from_lines(code, [line])
-                    if len(self._reply_cache) < 64:
-                        self._reply_cache[line] = reply
-                    event = self._on_reply(reply)
-                    self._release()
-                    if event is not None:
-                        return event
-                    continue
-                self._code = code
-                self._continued = line[:4]
-                self._final = b"%d " % code
-                lines.append(line)
-            elif line[:4] == self._continued:
-                # The middle of a multi-line reply: same code, same separator.
-                lines.append(line)
-            elif line[:4] == self._final or line == self._final[:3]:
-                lines.append(line)
-                self._lines = []
-                event = self._on_reply(reply_from_lines(self._code, lines))
-                self._release()
-                if event is not None:
-                    return event
-                continue
+            held = self._held
+            if held:
+                batch = [held.pop()]
             else:
-                code, last, _ = parse_reply_line(line)
-                # Not a line of this reply: parse_reply_line raised if it is no reply line
-                # at all, and the code differs (same code means one of the cases above).
-                raise RemoteProtocolError(
-                    f"reply line with code {code} inside a {self._code} reply",
-                    kind=ErrorKind.SYNTAX,
-                    fatal=True,
-                )
-            if not self._held:
-                # Take the rest of the reply's continuation lines at once.
+                awaiting = self._awaiting
+                lines = self._lines
                 try:
-                    lines += self._buffer.read_lines(
-                        self.max_reply_lines - len(lines), self._continued
+                    if not lines and len(awaiting) > 1 and type(awaiting[0]) is RcptTo:
+                        run = 0
+                        for command in islice(awaiting, _BULK):
+                            if type(command) is not RcptTo:
+                                break
+                            run += 1
+                        if run > 1:
+                            # A run of pipelined RCPT replies: at most one line per RCPT.
+                            batch = buffer.read_lines(run)
+                            if not batch:
+                                return NEED_DATA
+                            batch.reverse()
+                            self._held = batch
+                            continue
+                    # The lines of one reply, through its last line, at once.
+                    batch = buffer.read_lines(
+                        self.max_reply_lines - len(lines), through=_NOT_CONTINUED
                     )
                 except RemoteProtocolError as exc:
-                    exc.fatal = True
+                    exc.fatal = True  # a client cannot answer a broken reply; it is lost
                     raise
-            if len(lines) >= self.max_reply_lines:
-                raise RemoteProtocolError(
-                    f"reply with more than {self.max_reply_lines} lines",
-                    kind=ErrorKind.TOO_BIG,
-                    limit=self.max_reply_lines,
-                    fatal=True,
-                )
+                if not batch:
+                    return NEED_DATA
+            reply = self._assemble(batch)
+            if reply is None:
+                continue
+            event = self._on_reply(reply)
+            if self._queue:
+                self._release()
+            if event is not None:
+                return event
+
+    def _assemble(self, batch: list[bytes]) -> Reply | None:
+        """Add lines of a reply; the :class:`Reply` once its last line is among them.
+
+        ``batch`` never holds a line after one that does not continue a reply (``NNN-``).
+        """
+        lines = self._lines
+        if not lines:
+            first = batch[0]
+            if len(batch) == 1:
+                # Servers repeat the same few replies: a known single-line reply is reused.
+                cached = self._reply_cache.get(first)
+                if cached is not None:
+                    return cached
+            code, last = reply_line_code(first)
+            if last:
+                reply = reply_from_lines(code, batch)
+                if len(self._reply_cache) < 64:
+                    self._reply_cache[first] = reply
+                return reply
+            self._code = code
+            self._continued = first[:4]
+            self._final = b"%d " % code
+        tail = batch[-1]
+        if tail[3:4] != b"-":
+            lines += batch
+            if tail[:4] == self._final or tail == self._final[:3]:
+                self._lines = []
+                # The usual case checks its lines as it goes; otherwise check them here.
+                quick = quick_reply(self._code, lines)
+                if quick is not None:
+                    return quick
+                self._check_continued(lines[:-1])
+                return reply_from_lines(self._code, lines)
+            self._check_continued(batch[:-1])
+            raise self._stray_line(tail)
+        self._check_continued(batch)
+        lines += batch
+        if len(lines) >= self.max_reply_lines:
+            raise RemoteProtocolError(
+                f"reply with more than {self.max_reply_lines} lines",
+                kind=ErrorKind.TOO_BIG,
+                limit=self.max_reply_lines,
+                fatal=True,
+            )
+        return None
+
+    def _check_continued(self, body: list[bytes]) -> None:
+        """Raise for the first of these lines that does not continue the reply."""
+        continued = self._continued
+        if body and (b"\n" + b"\n".join(body)).count(b"\n" + continued) != len(body):
+            for line in body:
+                if not line.startswith(continued):
+                    raise self._stray_line(line)
+
+    def _stray_line(self, line: bytes) -> RemoteProtocolError:
+        """The error for a line inside a multi-line reply that does not belong to it."""
+        code, _ = reply_line_code(line)  # raises for a line that is no reply line at all
+        # A reply line with the same code would have continued or ended the reply.
+        return RemoteProtocolError(
+            f"reply line with code {code} inside a {self._code} reply",
+            kind=ErrorKind.SYNTAX,
+            fatal=True,
+        )
 
     def _on_reply(self, reply: Reply) -> Reply | None:
         code = reply.code
@@ -558,12 +597,18 @@ class SmtpClient(BaseConnection):
             )
         command = awaiting[0]
         ok = 200 <= code < 300
-        if type(command) is RcptTo and code != 421:
-            # The common case in a long pipeline, with nothing else to update.
-            awaiting.popleft()
-            if ok:
-                self._accepted += 1
-            return reply
+        cls = type(command)
+        if code != 421:
+            # The common cases, with nothing else to update.
+            if cls is RcptTo:
+                awaiting.popleft()
+                if ok:
+                    self._accepted += 1
+                return reply
+            if cls in _PLAIN_TYPES:
+                awaiting.popleft()
+                self._blocking -= 1
+                return reply
         if isinstance(command, Auth) and code == 334:
             return self._on_challenge(reply)
         if self.lmtp and (

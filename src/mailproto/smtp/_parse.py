@@ -41,7 +41,9 @@ __all__ = [
     "parse_ehlo_keywords",
     "parse_params",
     "parse_reply_line",
+    "quick_reply",
     "reply_from_lines",
+    "reply_line_code",
     "syntax_error",
 ]
 
@@ -324,6 +326,29 @@ def parse_reply_line(line: bytes) -> tuple[int, bool, str]:
     )
 
 
+_CODES: Final = {b"%d" % code: code for code in range(200, 560) if code % 100 < 60}
+
+
+def reply_line_code(line: bytes) -> tuple[int, bool]:
+    """The (code, is_last) of one reply line, as :func:`parse_reply_line` without the text.
+
+    :raises RemoteProtocolError: if the line is not ``NNN[ text]`` or ``NNN-text``.
+    """
+    code = _CODES.get(line[:3])
+    if code is not None:
+        separator = line[3:4]
+        if separator == b"-":
+            return code, False
+        if separator == b" " or len(line) == 3:
+            return code, True
+    match = _REPLY_RE.fullmatch(line)
+    if match is None:
+        raise RemoteProtocolError(
+            f"malformed reply line {bytes(line[:40])!r}", kind=ErrorKind.SYNTAX, fatal=True
+        )
+    return int(match.group(1)), match.group(2) != b"-"
+
+
 def build_reply(code: int, texts: list[str]) -> Reply:
     """Build a :class:`Reply`, taking out an enhanced status code written on every line."""
     first = texts[0]
@@ -346,6 +371,33 @@ def build_reply(code: int, texts: list[str]) -> Reply:
 _ENHANCED_FIRST_RE: Final = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?: |(?=\n)|\Z)")
 
 
+def quick_reply(code: int, raw: list[bytes]) -> Reply | None:
+    """:func:`reply_from_lines` for the usual multi-line reply, or ``None`` for another.
+
+    The usual reply has an enhanced status code on every line, and all lines but the last
+    begin with the first line's code, its ``-`` and its enhanced status: that is checked here
+    (so the lines but the last need not have been checked), and the codes and status are cut
+    out with one replace. The last line must have been checked by the caller.
+    """
+    count = len(raw)
+    if count < 2:
+        return None
+    head = b"\n".join(raw[:-1]).decode("utf-8", "surrogateescape")
+    match = _ENHANCED_FIRST_RE.match(head, 4)
+    if match is None or int(match.group(1)) != code // 100 or head[3:4] != "-":
+        return None
+    prefix = head[4 : match.end()].rstrip(" ") + " "
+    lead = head[:4] + prefix
+    last = raw[-1][4:].decode("utf-8", "surrogateescape")
+    if not (
+        last.startswith(prefix) and head.startswith(lead) and head.count("\n" + lead) == count - 2
+    ):
+        return None
+    texts = head[len(lead) :].replace("\n" + lead, "\n").split("\n")
+    texts.append(last[len(prefix) :])
+    return Reply(code, tuple(texts), prefix[:-1])
+
+
 def reply_from_lines(code: int, raw: list[bytes]) -> Reply:
     """Build the :class:`Reply` for a complete reply from its raw lines (without line endings).
 
@@ -358,6 +410,9 @@ def reply_from_lines(code: int, raw: list[bytes]) -> Reply:
     if len(raw) == 1:
         joined = raw[0][4:]
     else:
+        quick = quick_reply(code, raw)
+        if quick is not None:
+            return quick
         head = b"\n".join(raw[:-1])[4:]
         if len(raw) > 2:
             head = head.replace(b"\n" + raw[0][:4], b"\n")
