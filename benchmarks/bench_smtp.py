@@ -9,7 +9,11 @@ Everything runs over in-memory bytes, so what is timed is protocol work only.
   last reply has been written. Both sides parse the same commands and write the same number of
   replies.
 * Client: our :class:`SmtpClient` parses pipelined RCPT replies; the peer is
-  ``smtplib.SMTP.getreply`` reading the same replies from an in-memory file.
+  ``smtplib.SMTP.getreply`` reading the same replies from an in-memory file. Both sides write
+  every command too. smtplib gets the lighter share: ``putcmd`` formats the RCPT line without
+  the ``quoteaddr`` that ``SMTP.rcpt`` would run (ours checks the mailbox syntax), and its
+  replies are raw bytes (ours are decoded, checked line by line for a consistent code, and have
+  their enhanced status codes split off).
 """
 
 from __future__ import annotations

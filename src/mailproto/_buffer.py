@@ -247,7 +247,7 @@ class ReceiveBuffer:
         reply, in one call.
         """
         limit = self.max_line_length if max_length is None else max_length
-        if prefix.endswith(b"\r"):
+        if prefix and prefix.endswith(b"\r"):
             raise ValueError("the prefix must not end with CR")
         if max_count < 1:
             return []
@@ -263,7 +263,8 @@ class ReceiveBuffer:
         if prefix:
             count = len(list(takewhile(methodcaller("startswith", prefix), self._upcoming(count))))
         if through is not None:
-            hit = next(compress(itertools.count(1), map(through.match, self._upcoming(count))), 0)
+            upcoming = islice(reversed(ahead), count) if ending == 2 else self._upcoming(count)
+            hit = next(compress(itertools.count(1), map(through.match, upcoming)), 0)
             if hit:
                 count = hit
         first = available - count
@@ -280,7 +281,12 @@ class ReceiveBuffer:
                     break
         count = len(lines)
         del ahead[available - count :]
-        self._consume(self._start + sum(map(len, lines)) + ending * count)
+        end = self._start + sum(map(len, lines)) + ending * count
+        self._start = end  # as _consume does
+        self._line_scanned = 0
+        if end >= _COMPACT_AT and end * 2 >= len(self._data):
+            del self._data[:end]
+            self._start = 0
         if ending == 1:
             lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
         if not ahead and self._ahead_window < _AHEAD_MAX:

@@ -455,7 +455,7 @@ _TEXT_PIECES = st.sampled_from(
 )
 def test_reply_from_lines_is_build_reply_over_the_texts(code: int, texts: list[str]) -> None:
     """Assembling a reply from its raw lines in one go gives what parsing line by line does."""
-    from mailproto.smtp._parse import build_reply, reply_from_lines
+    from mailproto.smtp._parse import build_reply, quick_reply, reply_from_lines
 
     raw = [
         (b"%d%s" % (code, b"-" if i < len(texts) - 1 else b" "))
@@ -465,6 +465,8 @@ def test_reply_from_lines_is_build_reply_over_the_texts(code: int, texts: list[s
     if texts[-1] == "":
         raw[-1] = raw[-1][:3]  # the bare "NNN" form of a last line
     assert reply_from_lines(code, raw) == build_reply(code, texts)
+    quick = quick_reply(code, raw)
+    assert quick is None or quick == build_reply(code, texts)
 
 
 _REPLY_LINES = [
@@ -536,3 +538,16 @@ def test_replies_taken_in_bulk_are_the_replies_taken_a_byte_at_a_time(
     whole = _outcome(fresh(), [data])
     single = _outcome(fresh(), [data[i : i + 1] for i in range(len(data))])
     assert whole == single
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_REPLY_LINES), min_size=2, max_size=6))
+def test_quick_reply_refuses_lines_that_do_not_continue_the_reply(lines: list[bytes]) -> None:
+    """quick_reply checks every line but the last, so the client may call it unchecked."""
+    from mailproto.smtp._parse import quick_reply
+
+    raw = [line.rstrip(b"\r\n") for line in lines]
+    code = int(raw[0][:3]) if raw[0][:3].isdigit() else 250
+    if quick_reply(code, raw) is not None:
+        assert all(line.startswith(raw[0][:4]) for line in raw[:-1])
+        assert raw[0][3:4] == b"-"

@@ -421,7 +421,7 @@ class SmtpClient(BaseConnection):
                     "BDAT was not sent: the server did not offer CHUNKING"
                 )
                 continue
-            self._write(data)
+            self._outgoing.append(data)
             if command is not None:
                 awaiting.append(command)
                 cls = type(command)
@@ -540,7 +540,7 @@ class SmtpClient(BaseConnection):
                 return reply
             self._code = code
             self._continued = first[:4]
-            self._final = b"%d " % code
+            self._final = first[:3] + b" "
         tail = batch[-1]
         if tail[3:4] != b"-":
             lines += batch

@@ -384,16 +384,20 @@ def quick_reply(code: int, raw: list[bytes]) -> Reply | None:
         return None
     head = b"\n".join(raw[:-1]).decode("utf-8", "surrogateescape")
     match = _ENHANCED_FIRST_RE.match(head, 4)
-    if match is None or int(match.group(1)) != code // 100 or head[3:4] != "-":
+    # The status's class must be the code's: compare the first digits of both.
+    if match is None or ord(head[4]) != raw[0][0] or head[3:4] != "-":
         return None
-    prefix = head[4 : match.end()].rstrip(" ") + " "
-    lead = head[:4] + prefix
+    end = match.end()
+    # "250-2.0.0 "; when the first line is the status alone, the other lines decide.
+    lead = head[:end] if head[end - 1 : end] == " " else head[:end] + " "
+    # Splitting at each line start that repeats the lead both checks every line and cuts.
+    texts = head[len(lead) :].split("\n" + lead) if head.startswith(lead) else []
+    if len(texts) != count - 1:
+        return None
+    prefix = lead[4:]
     last = raw[-1][4:].decode("utf-8", "surrogateescape")
-    if not (
-        last.startswith(prefix) and head.startswith(lead) and head.count("\n" + lead) == count - 2
-    ):
+    if not last.startswith(prefix):
         return None
-    texts = head[len(lead) :].replace("\n" + lead, "\n").split("\n")
     texts.append(last[len(prefix) :])
     return Reply(code, tuple(texts), prefix[:-1])
 
