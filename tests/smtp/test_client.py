@@ -211,6 +211,25 @@ def test_mail_before_hello_is_refused() -> None:
         client.send(MailFrom("a@b.c"))
 
 
+def test_starttls_after_a_pipelined_burst_discards_exactly_what_follows_220() -> None:
+    """Replies to pipelined RCPTs are taken from the buffer in bulk, but never past them."""
+    client = greeted(b"250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+    client.send(MailFrom("a@example.org"))
+    for name in ("b", "c", "d"):
+        client.send(RcptTo(f"{name}@example.net"))
+    client.send(Reset())
+    client.send(StartTLSCommand())
+    assert client.data_to_send().count(b"\r\n") == 6
+    client.receive_data(
+        b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n250-2.1.5 ok\r\n250 2.1.5 too\r\n250 2.1.5 ok\r\n"
+        b"250 2.0.0 reset\r\n220 go\r\n250 injected\n250-x\r\n"
+    )
+    events = drain(client)
+    assert [type(event) for event in events] == [Reply] * 6 + [StartTLS]
+    assert events[2] == Reply(250, ("ok", "too"), "2.1.5")
+    assert events[-1] == StartTLS(b"250 injected\n250-x\r\n")
+
+
 def test_starttls_blocks_sends_and_discards_what_follows_220() -> None:
     client = greeted(b"250-mx.example\r\n250 STARTTLS\r\n")
     client.send(StartTLSCommand())
