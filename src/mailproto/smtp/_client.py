@@ -41,7 +41,13 @@ from ._events import (
     StartTLSCommand,
     Verify,
 )
-from ._parse import parse_ehlo_keywords, quick_reply, reply_from_lines, reply_line_code
+from ._parse import (
+    REPLY_CODES,
+    parse_ehlo_keywords,
+    quick_reply,
+    reply_from_lines,
+    reply_line_code,
+)
 from ._serialize import SIMPLE_MAILBOX_RE as _SIMPLE_MAILBOX
 from ._serialize import serialize_command
 from ._state import CLIENT_TIMEOUTS, ClientState
@@ -527,7 +533,21 @@ class SmtpClient(BaseConnection):
         lines = self._lines
         if not lines:
             first = batch[0]
-            if len(batch) == 1:
+            if len(batch) > 1:
+                # A whole multi-line reply at once: a valid first line ("NNN-") and last line
+                # ("NNN text"), and quick_reply checks the lines between.
+                tail = batch[-1]
+                code = REPLY_CODES.get(first[:3])
+                if (
+                    code is not None
+                    and first[3:4] == b"-"
+                    and tail[3:4] == b" "
+                    and tail[:3] == first[:3]
+                ):
+                    quick = quick_reply(code, batch)
+                    if quick is not None:
+                        return quick
+            elif len(batch) == 1:
                 # Servers repeat the same few replies: a known single-line reply is reused.
                 cached = self._reply_cache.get(first)
                 if cached is not None:

@@ -35,6 +35,7 @@ from ._events import (
 
 __all__ = [
     "MAILBOX_RE",
+    "REPLY_CODES",
     "ParamError",
     "decode_base64",
     "parse_command",
@@ -326,7 +327,8 @@ def parse_reply_line(line: bytes) -> tuple[int, bool, str]:
     )
 
 
-_CODES: Final = {b"%d" % code: code for code in range(200, 560) if code % 100 < 60}
+#: The reply codes RFC 5321's grammar allows (2xx to 5xx, second digit 0 to 5), as bytes.
+REPLY_CODES: Final = {b"%d" % code: code for code in range(200, 560) if code % 100 < 60}
 
 
 def reply_line_code(line: bytes) -> tuple[int, bool]:
@@ -334,7 +336,7 @@ def reply_line_code(line: bytes) -> tuple[int, bool]:
 
     :raises RemoteProtocolError: if the line is not ``NNN[ text]`` or ``NNN-text``.
     """
-    code = _CODES.get(line[:3])
+    code = REPLY_CODES.get(line[:3])
     if code is not None:
         separator = line[3:4]
         if separator == b"-":
