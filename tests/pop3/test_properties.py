@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 from mailproto import NEED_DATA, RemoteProtocolError
 from mailproto.connection import Event
 from mailproto.pop3 import (
-    Apop,
-    Auth,
     Capa,
     Capabilities,
     Capability,
@@ -37,17 +35,16 @@ from mailproto.pop3 import (
     ScanListing,
     Stat,
     StatReply,
-    Stls,
     Top,
     Uidl,
     UidLine,
     UidListing,
     User,
-    Utf8,
 )
 from mailproto.pop3._parse import parse_command
 from mailproto.pop3._serialize import serialize_command, serialize_reply
 from mailproto.sasl import PasswordAuthenticator, Secret
+from mailproto.testing import pop3_commands
 
 from ._helpers import Mailbox, client_events, merge_data, pump_server
 
@@ -58,20 +55,7 @@ texts = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), ma
 )
 uids = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=70)
 
-commands = st.one_of(
-    st.builds(User, tokens),
-    st.builds(Pass, st.builds(Secret, tokens)),
-    st.builds(Apop, tokens, st.text("0123456789abcdef", min_size=32, max_size=32)),
-    st.builds(Auth, tokens.map(str.upper), st.none() | st.binary(max_size=50)),
-    st.just(Stat()),
-    st.builds(List, st.none() | numbers),
-    st.builds(Uidl, st.none() | numbers),
-    st.builds(Retr, numbers),
-    st.builds(Dele, numbers),
-    st.builds(Top, numbers, st.integers(min_value=0, max_value=10**9)),
-    st.sampled_from([Noop(), Rset(), Quit(), Capa(), Stls(), Utf8()]),
-    st.builds(Lang, st.none() | tokens),
-)
+commands = pop3_commands()
 
 
 @given(commands)
