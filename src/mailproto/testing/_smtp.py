@@ -7,6 +7,7 @@ from typing import Literal
 
 from hypothesis import strategies as st
 
+from .. import smtp
 from ..connection import Event
 from ..smtp import (
     Auth,
@@ -101,7 +102,7 @@ _reply_text = st.text(
 
 
 @st.composite
-def smtp_replies(draw: st.DrawFn) -> Reply:
+def smtp_replies(draw: st.DrawFn) -> smtp.Reply:
     """Replies with valid codes, one to four lines, and enhanced status codes where allowed."""
     code = draw(st.integers(200, 599).filter(lambda c: c % 100 < 60 and c // 10 % 10 <= 5))
     lines = draw(st.lists(_reply_text, min_size=1, max_size=4))
