@@ -148,7 +148,6 @@ class ReceiveBuffer:
         # Complete lines split ahead of the read position, last first (see _split_ahead).
         self._ahead: list[bytes] = []
         self._ahead_ending = 2
-        self._ahead_longest = 0
         self._ahead_window = _AHEAD_MIN
         self._skipping = False  # discarding the rest of an over-long line
         self._block: _Block | None = None
@@ -272,7 +271,7 @@ class ReceiveBuffer:
             return []
         lines = ahead[first:]
         lines.reverse()
-        if self._ahead_longest > limit:
+        if max(map(len, lines)) > limit:  # raw lengths, so never below the real ones
             for index, line in enumerate(lines):
                 if len(line) - (ending == 1 and line[-1:] == b"\r") > limit:
                     if not index:
@@ -328,16 +327,16 @@ class ReceiveBuffer:
             window = bytes(view[start:window_end])
         ending = 2
         if self.lf_ends_line:
-            if window.count(b"\n") == window.count(_CRLF):
-                separator = _CRLF
-            else:
+            parts = window.split(_CRLF)
+            if window.count(b"\n") != len(parts) - 1:  # a bare LF: split on LF after all
+                parts = window.split(separator)
                 ending = 1
-        parts = window.split(separator)
+        else:
+            parts = window.split(separator)
         parts.pop()  # the unfinished line at the window's end, or b"" after a line ending
         parts.reverse()
         self._ahead = parts
         self._ahead_ending = ending  # bytes after each line: 1 (LF, maybe after a CR) or 2
-        self._ahead_longest = max(map(len, parts))  # raw length, so never below the real one
         return True
 
     def _drop_ahead(self) -> None:
