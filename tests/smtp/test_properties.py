@@ -16,47 +16,30 @@ from mailproto import (
     StartTLS,
 )
 from mailproto.smtp import (
-    Auth,
     Bdat,
     Data,
     DataChunk,
     EndOfData,
-    Expand,
     Hello,
-    Help,
     MailFrom,
     MessageComplete,
     Noop,
     Quit,
     RcptTo,
     Reply,
-    Reset,
     SmtpClient,
     SmtpServer,
-    StartTLSCommand,
     Verify,
     parse_command,
     serialize_command,
     serialize_reply,
 )
 from mailproto.smtp._parse import build_reply, parse_reply_line
+from mailproto.testing import smtp_commands, smtp_replies
 
 from ._dialogue import run_server, transcript
 from .test_rfc_dialogues import D1, _server
 
-ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
-atom = st.text(ATEXT, min_size=1, max_size=8)
-dot_string = st.lists(atom, min_size=1, max_size=3).map(".".join)
-quoted = st.text(
-    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters='"\\'), max_size=8
-).map(lambda s: f'"{s}"')
-label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True)
-domain = st.lists(label, min_size=1, max_size=3).map(".".join)
-literal = st.from_regex(r"\[[0-9]{1,3}(\.[0-9]{1,3}){3}\]", fullmatch=True)
-utf8_local = st.text("äöüßéñ" + "abc", min_size=1, max_size=6)
-mailbox = st.builds(
-    lambda local, dom: f"{local}@{dom}", st.one_of(dot_string, quoted), st.one_of(domain, literal)
-)
 keyword = st.from_regex(r"[A-Z0-9][A-Z0-9-]{0,8}", fullmatch=True)
 value = st.text(
     st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="="),
@@ -64,32 +47,8 @@ value = st.text(
     max_size=10,
 )
 params = st.dictionaries(keyword, st.one_of(st.none(), value), max_size=4)
-argument = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20)
-
-commands = st.one_of(
-    st.builds(Hello, st.sampled_from(["EHLO", "HELO", "LHLO"]), st.one_of(domain, literal)),
-    st.builds(MailFrom, st.one_of(st.just(""), mailbox), params),
-    st.builds(
-        MailFrom,
-        st.builds(lambda local, dom: f"{local}@{dom}", utf8_local, domain),
-        st.just({"SMTPUTF8": None}),
-    ),
-    st.builds(RcptTo, st.one_of(mailbox, st.just("Postmaster")), params),
-    st.just(Data()),
-    st.builds(Bdat, st.integers(0, 10**12), st.booleans()),
-    st.just(Reset()),
-    st.builds(Verify, argument),
-    st.builds(Expand, argument),
-    st.builds(Help, st.one_of(st.just(""), argument)),
-    st.builds(Noop, st.one_of(st.just(""), argument)),
-    st.just(Quit()),
-    st.just(StartTLSCommand()),
-    st.builds(
-        Auth,
-        st.from_regex(r"[A-Z0-9_-]{1,20}", fullmatch=True),
-        st.one_of(st.none(), st.binary(max_size=40)),
-    ),
-)
+commands = smtp_commands()
+replies = smtp_replies
 
 
 @given(commands)
@@ -97,34 +56,6 @@ def test_commands_round_trip(command: Event) -> None:
     line = serialize_command(command)  # type: ignore[arg-type]
     assert line.endswith(b"\r\n") and line.count(b"\r\n") == 1
     assert parse_command(line[:-2]) == command
-
-
-_STATUS_LIKE = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}( |$)")
-reply_text = st.text(
-    st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cs",)),
-    max_size=30,
-)
-
-
-@st.composite
-def replies(draw: st.DrawFn) -> Reply:
-    code = draw(st.integers(200, 599).filter(lambda c: c % 100 < 60 and c // 10 % 10 <= 5))
-    lines = draw(st.lists(reply_text, min_size=1, max_size=4))
-    status = (
-        None
-        if code // 100 == 3
-        else draw(
-            st.one_of(
-                st.none(),
-                st.builds(
-                    lambda a, b: f"{code // 100}.{a}.{b}", st.integers(0, 999), st.integers(0, 999)
-                ),
-            )
-        )
-    )
-    if status is None:
-        lines = [ln for ln in lines if not _STATUS_LIKE.match(ln)] or [""]
-    return Reply(code, tuple(lines), status)
 
 
 @given(replies())
