@@ -175,7 +175,7 @@ class ReceiveBuffer:
                 return
             self._skipping = False
             data = data[newline + 1 :]
-        if len(self) + len(data) > self.max_buffer_size:
+        if len(self._data) - self._start + len(data) > self.max_buffer_size:
             raise RemoteProtocolError(
                 f"more than {self.max_buffer_size} unconsumed bytes received",
                 kind=ErrorKind.BUFFER_FULL,
