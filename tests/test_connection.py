@@ -139,3 +139,16 @@ def test_error_repr_names_kind_and_limit() -> None:
     assert (
         repr(err) == "RemoteProtocolError('line longer than 5 bytes', kind=LINE_TOO_LONG, limit=5)"
     )
+
+
+def test_between_commands_follows_the_buffer() -> None:
+    conn = ToyServer()
+    assert conn.between_commands
+    conn.receive_data(b"half")
+    assert events(conn) == []
+    assert not conn.between_commands
+    conn.receive_data(b" a line\r\n")
+    assert events(conn) == [Line(b"half a line")]
+    assert conn.between_commands
+    conn._buffer.begin_block()
+    assert not conn.between_commands

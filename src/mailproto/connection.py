@@ -108,6 +108,16 @@ class Connection(Protocol):
         ...
 
     @property
+    def between_commands(self) -> bool:
+        """``True`` when nothing the peer has begun is pending: no partial command or reply is
+        buffered and no message content is being read.
+
+        A server that is shutting down may cut a connection at such a point without losing
+        anything the peer was in the middle of sending.
+        """
+        ...
+
+    @property
     def tls_pending(self) -> bool:
         """``True`` while a :class:`StartTLS` event waits to be returned by ``next_event``.
 
@@ -185,6 +195,11 @@ class BaseConnection:
     @property
     def tls_pending(self) -> bool:
         return self._tls_pending is not None
+
+    @property
+    def between_commands(self) -> bool:
+        buffer = self._buffer
+        return not buffer and not buffer.in_block and not self._awaiting_tls
 
     def receive_data(self, data: bytes) -> None:
         if self._awaiting_tls:

@@ -218,3 +218,30 @@ def test_any_chunking_gives_the_same_replies(
     expected = b"".join((b"OK " + a.encode() if a else b"OK") + b"\r\n" for a in args)
     assert b"".join(written) == expected + b"BYE see you\r\n"
     assert pump.closed
+
+
+def test_a_read_inside_message_content_is_not_idle() -> None:
+    # A server shutting down may cut idle reads; one waiting for the rest of DATA is not idle,
+    # even when the last bytes received ended a line.
+    from mailproto import NEED_DATA
+    from mailproto.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.receive_data(b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n")
+    server.receive_data(b"DATA\r\n")
+    while server.next_event() is not NEED_DATA:
+        server.accept()
+    assert server.data_to_send().endswith(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+    assert not server.between_commands
+    pump = Pump(server, idle_timeout=5.0)
+    step = pump.next_event()
+    assert step.send(None) == Read(READ_SIZE, server.read_timeout, False)
+
+
+def test_a_read_between_commands_is_idle() -> None:
+    from mailproto.smtp import SmtpServer
+
+    server = SmtpServer()
+    assert server.between_commands
+    server.receive_data(b"EHLO c.exa")
+    assert not server.between_commands

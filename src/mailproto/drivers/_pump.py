@@ -83,9 +83,8 @@ class Read:
 
     Raise :class:`TimeoutError` if nothing arrives within :attr:`timeout` seconds (``None``: wait
     forever). A reset connection counts as end of stream. :attr:`idle` is ``True`` when the
-    connection sits between events (nothing received since the last event was returned, and
-    the bytes received last ended a line): a server that is shutting down may interrupt such a
-    read with :class:`~mailproto.drivers.ServerClosing`.
+    connection says the peer is between commands (``conn.between_commands``): a server that is
+    shutting down may interrupt such a read with :class:`~mailproto.drivers.ServerClosing`.
     """
 
     max_bytes: int
@@ -152,8 +151,6 @@ class Pump:
         #: ``True`` once :meth:`close` has begun; no further I/O is done.
         self.closed = False
         self._eof = False  # the peer's end of stream was read
-        self._idle = True  # between events: nothing received since the last one was returned
-        self._line_complete = True  # the last bytes received ended a line
         self._held: Event | None = None  # taken by next_event_nowait for next_event to finish
 
     @property
@@ -191,12 +188,9 @@ class Pump:
                 yield from self._flush()
                 if self._over():
                     continue
-                data: bytes = yield Read(self.read_size, self.read_timeout, self._idle)
+                data: bytes = yield Read(self.read_size, self.read_timeout, conn.between_commands)
                 if not data:
                     self._eof = True
-                else:
-                    self._idle = False
-                    self._line_complete = data.endswith(b"\n")
                 conn.receive_data(data)
                 continue
             if isinstance(event, StartTLS):
@@ -204,9 +198,6 @@ class Pump:
                 continue
             if not isinstance(event, Event):  # pragma: no cover - a broken connection class
                 raise TypeError(f"next_event() returned {event!r}")
-            # Between events, unless what arrived last ended inside a line (every mail
-            # protocol is line-based; the connection's own buffer is not visible from here).
-            self._idle = self._line_complete
             if isinstance(event, ConnectionClosed) or self._over():
                 # The peer closed, or this event ended the conversation (a client reading the
                 # reply to its QUIT): nothing more will be exchanged.
@@ -234,7 +225,6 @@ class Pump:
         if isinstance(event, StartTLS | ConnectionClosed) or self._over() or self._tls_due():
             self._held = event
             return None
-        self._idle = self._line_complete
         return event
 
     def send(self, events: tuple[Event, ...]) -> Generator[Action, Any, None]:
@@ -310,7 +300,6 @@ class Pump:
         unread: bytes = yield UpgradeTLS(self.conn.role is Role.SERVER, self.idle_timeout)
         self.conn.tls_started()
         self.tls = True
-        self._idle = self._line_complete = True
         self.last_starttls = StartTLS(discarded=event.discarded + unread)
 
     def _tls_due(self) -> bool:

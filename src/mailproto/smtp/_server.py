@@ -238,6 +238,11 @@ class SmtpServer(BaseConnection):
         return self._pending is not None
 
     @property
+    def between_commands(self) -> bool:
+        """As for every connection, and not in the middle of a BDAT chunk's octets."""
+        return super().between_commands and self._state is not ServerState.BDAT
+
+    @property
     def replies_owed(self) -> int:
         """How many replies the application still owes (more than one only for an LMTP
         message, which is answered once per accepted recipient)."""
