@@ -154,6 +154,34 @@ def _codes(replies: list[Reply]) -> str:
     return " ".join(str(r.code) for r in replies)
 
 
+async def _ana_sends(world: World, recipient: str, letter: bytes, *, relay: bool = True) -> str:
+    """Ana submits ``letter`` with AUTH and, with ``relay``, lets the relay queue run.
+
+    Returns ``""`` on success, else why the submission failed.
+    """
+    replies = await _submit(
+        world,
+        f"ana's mail program -> smtp.a.example [{SMTP_A}]:587 (submission)",
+        "ana@a.example",
+        [recipient],
+        letter,
+        login="ana@a.example",
+    )
+    if not replies or not replies[-1].is_positive:
+        return f"submission failed: {_codes(replies)}"
+    if relay:
+        await world.relay.drain(world.timeout * 3)
+    return ""
+
+
+async def _read_mailbox(world: World, user: str, host: str, address: str) -> list[bytes]:
+    """What ``user``'s mail program downloads over POP3 from ``host``."""
+    name = user.partition("@")[0]
+    return await _download(
+        world, f"{name}'s mail program -> {host} [{address}]:110 (POP3)", address, user
+    )
+
+
 # -- the scenes -------------------------------------------------------------------------------
 
 
@@ -161,23 +189,10 @@ async def journey(world: World) -> Outcome:
     """Ana writes to Bea: submission, MX lookup, relay, LMTP delivery, POP3 download."""
     letter = _letter("bea@b.example", "Lunch on Friday?", "Hi Bea,\n\nLunch on Friday?\n\nAna\n")
     world.note("ana's mail program", f"Ana sends a {len(letter)}-octet message to bea@b.example")
-    replies = await _submit(
-        world,
-        f"ana's mail program -> smtp.a.example [{SMTP_A}]:587 (submission)",
-        "ana@a.example",
-        ["bea@b.example"],
-        letter,
-        login="ana@a.example",
-    )
-    if not replies or not replies[-1].is_positive:
-        return Outcome(False, f"submission failed: {_codes(replies)}")
-    await world.relay.drain(world.timeout * 3)
-    received = await _download(
-        world,
-        f"bea's mail program -> mail.b.example [{MAIL_B}]:110 (POP3)",
-        MAIL_B,
-        "bea@b.example",
-    )
+    failure = await _ana_sends(world, "bea@b.example", letter)
+    if failure:
+        return Outcome(False, failure)
+    received = await _read_mailbox(world, "bea@b.example", "mail.b.example", MAIL_B)
     if received:
         shown = Message.parse(received[-1])
         senders = format_address_list(shown.addresses("From"), allow_utf8=True)
@@ -196,25 +211,13 @@ async def same_domain(world: World) -> Outcome:
     """Ana writes to Amy at a.example: smtp.a.example keeps it; no MX lookup, no relay."""
     letter = _letter("amy@a.example", "Notes", "Amy, the notes are attached in spirit.\n")
     before = world.relay.queued
-    replies = await _submit(
-        world,
-        f"ana's mail program -> smtp.a.example [{SMTP_A}]:587 (submission)",
-        "ana@a.example",
-        ["amy@a.example"],
-        letter,
-        login="ana@a.example",
-    )
-    if not replies or not replies[-1].is_positive:
-        return Outcome(False, f"submission failed: {_codes(replies)}")
+    failure = await _ana_sends(world, "amy@a.example", letter, relay=False)
+    if failure:
+        return Outcome(False, failure)
     relayed = world.relay.queued != before or any(
         "amy@a.example" in r.recipient for _, results in world.relay.finished for r in results
     )
-    received = await _download(
-        world,
-        f"amy's mail program -> smtp.a.example [{SMTP_A}]:110 (POP3)",
-        SMTP_A,
-        "amy@a.example",
-    )
+    received = await _read_mailbox(world, "amy@a.example", "smtp.a.example", SMTP_A)
     if relayed:
         return Outcome(False, "the message went through the relay queue")
     if received and received[-1] == letter:
@@ -228,27 +231,14 @@ async def backup_mx(world: World) -> Outcome:
     world.note("network", f"mx.b.example [{MX_B}] is switched off for this scene")
     try:
         letter = _letter("bea@b.example", "Backup", "This one takes the scenic route.\n")
-        replies = await _submit(
-            world,
-            f"ana's mail program -> smtp.a.example [{SMTP_A}]:587 (submission)",
-            "ana@a.example",
-            ["bea@b.example"],
-            letter,
-            login="ana@a.example",
-        )
-        if not replies or not replies[-1].is_positive:
-            return Outcome(False, f"submission failed: {_codes(replies)}")
-        await world.relay.drain(world.timeout * 3)
+        failure = await _ana_sends(world, "bea@b.example", letter)
+        if failure:
+            return Outcome(False, failure)
     finally:
         world.network.bring_up()
     _, results = world.relay.finished[-1]
     via = {r.host for r in results if r.delivered}
-    received = await _download(
-        world,
-        f"bea's mail program -> mail.b.example [{MAIL_B}]:110 (POP3)",
-        MAIL_B,
-        "bea@b.example",
-    )
+    received = await _read_mailbox(world, "bea@b.example", "mail.b.example", MAIL_B)
     if via != {"backup.b.example"}:
         return Outcome(False, f"delivered via {sorted(via) or 'nobody'}, not the backup MX")
     if received and received[-1] == letter:
@@ -260,23 +250,10 @@ async def bounce(world: World) -> Outcome:
     """Ana writes to a user b.example does not have: the relay gets 550 and bounces to Ana."""
     letter = _letter("nobody@b.example", "Hello?", "Is anybody there?\n")
     before = len(world.store_a.messages("ana@a.example"))
-    replies = await _submit(
-        world,
-        f"ana's mail program -> smtp.a.example [{SMTP_A}]:587 (submission)",
-        "ana@a.example",
-        ["nobody@b.example"],
-        letter,
-        login="ana@a.example",
-    )
-    if not replies or not replies[-1].is_positive:
-        return Outcome(False, f"submission failed: {_codes(replies)}")
-    await world.relay.drain(world.timeout * 3)
-    received = await _download(
-        world,
-        f"ana's mail program -> smtp.a.example [{SMTP_A}]:110 (POP3)",
-        SMTP_A,
-        "ana@a.example",
-    )
+    failure = await _ana_sends(world, "nobody@b.example", letter)
+    if failure:
+        return Outcome(False, failure)
+    received = await _read_mailbox(world, "ana@a.example", "smtp.a.example", SMTP_A)
     new = received[before:]
     reports = [m for m in new if b"report-type=delivery-status" in m and b"nobody@b.example" in m]
     if reports and b"5.1.1" in reports[-1]:
