@@ -15,6 +15,7 @@ __all__ = [
     "SASL_CANCEL",
     "Challenge",
     "ClientMechanism",
+    "OneMessageClient",
     "SASLCancelled",
     "Secret",
     "ServerMechanism",
@@ -163,6 +164,38 @@ class ClientMechanism(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+class OneMessageClient(ClientMechanism):
+    """A client whose whole part of the exchange is one message (PLAIN, EXTERNAL, the OAuth
+    mechanisms): sent as the initial response, or as the answer to an empty first challenge
+    when the protocol sends none. What a later challenge means is :meth:`_after_sent`'s to say.
+    """
+
+    def __init__(self, message: bytes) -> None:
+        self._message = message
+        self._sent = False
+
+    @property
+    def complete(self) -> bool:
+        return self._sent
+
+    def initial_response(self) -> bytes | None:
+        self._sent = True
+        return self._message
+
+    def respond(self, challenge: bytes) -> bytes:
+        if not self._sent:
+            if challenge:
+                raise SASLError(f"the server sent data before the {self.name} message")
+            self._sent = True
+            return self._message
+        return self._after_sent(challenge)
+
+    def _after_sent(self, challenge: bytes) -> bytes:
+        """The answer to a challenge that comes after the message (by default: an error)."""
+        del challenge
+        raise SASLError(f"unexpected challenge from the server in a {self.name} exchange")
 
 
 class ServerMechanism(abc.ABC):

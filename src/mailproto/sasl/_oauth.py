@@ -7,7 +7,7 @@ from typing import Final
 
 from ..errors import SASLError
 from ._auth import Authenticator
-from ._base import Challenge, ClientMechanism, Secret, ServerMechanism, Success, decode_text
+from ._base import Challenge, OneMessageClient, Secret, ServerMechanism, Success, decode_text
 from ._scram import escape_saslname, unescape_saslname
 
 __all__ = [
@@ -56,31 +56,17 @@ def _bearer_token(pairs: dict[str, str], what: str) -> str:
     return token
 
 
-class _TokenClient(ClientMechanism):
+class _TokenClient(OneMessageClient):
     """Sends one message; answers an error challenge with the mechanism's dummy response."""
 
     _dummy: bytes = b""
 
     def __init__(self, message: bytes) -> None:
-        self._message = message
-        self._sent = False
+        super().__init__(message)
         #: The JSON error the server sent before failing, if it did.
         self.server_error: bytes | None = None
 
-    @property
-    def complete(self) -> bool:
-        return self._sent
-
-    def initial_response(self) -> bytes | None:
-        self._sent = True
-        return self._message
-
-    def respond(self, challenge: bytes) -> bytes:
-        if not self._sent:
-            if challenge:
-                raise SASLError(f"the server sent data before the {self.name} message")
-            self._sent = True
-            return self._message
+    def _after_sent(self, challenge: bytes) -> bytes:
         if self.server_error is not None:
             raise SASLError(f"unexpected challenge after the {self.name} error")
         self.server_error = challenge

@@ -13,6 +13,7 @@ from ._auth import Authenticator
 from ._base import (
     Challenge,
     ClientMechanism,
+    OneMessageClient,
     Secret,
     ServerMechanism,
     Success,
@@ -45,7 +46,7 @@ def _authorize(authenticator: Authenticator, authcid: str, authzid: str) -> Succ
 # -- PLAIN ------------------------------------------------------------------------------------
 
 
-class PlainClient(ClientMechanism):
+class PlainClient(OneMessageClient):
     """PLAIN: ``authzid NUL authcid NUL password`` in one message (use it only over TLS)."""
 
     name = "PLAIN"
@@ -57,24 +58,9 @@ class PlainClient(ClientMechanism):
         secret = password if isinstance(password, Secret) else Secret(password)
         if not username or not secret.reveal() or "\x00" in secret.reveal():
             raise ValueError("PLAIN needs a user name and a password without NUL")
-        self._message = b"\x00".join(
-            part.encode("utf-8") for part in (authzid, username, secret.reveal())
+        super().__init__(
+            b"\x00".join(part.encode("utf-8") for part in (authzid, username, secret.reveal()))
         )
-        self._sent = False
-
-    @property
-    def complete(self) -> bool:
-        return self._sent
-
-    def initial_response(self) -> bytes | None:
-        self._sent = True
-        return self._message
-
-    def respond(self, challenge: bytes) -> bytes:
-        if self._sent or challenge:
-            raise SASLError("unexpected challenge from the server in a PLAIN exchange")
-        self._sent = True
-        return self._message
 
 
 class PlainServer(ServerMechanism):
@@ -238,29 +224,14 @@ class CramMD5Server(ServerMechanism):
 # -- EXTERNAL ---------------------------------------------------------------------------------
 
 
-class ExternalClient(ClientMechanism):
+class ExternalClient(OneMessageClient):
     """EXTERNAL: the transport (a TLS client certificate, ...) authenticates; the client only
     names the identity it wants to act as (``""``: the one the transport established)."""
 
     name = "EXTERNAL"
 
     def __init__(self, authzid: str = "") -> None:
-        self._message = authzid.encode("utf-8")
-        self._sent = False
-
-    @property
-    def complete(self) -> bool:
-        return self._sent
-
-    def initial_response(self) -> bytes | None:
-        self._sent = True
-        return self._message
-
-    def respond(self, challenge: bytes) -> bytes:
-        if self._sent or challenge:
-            raise SASLError("unexpected challenge from the server in an EXTERNAL exchange")
-        self._sent = True
-        return self._message
+        super().__init__(authzid.encode("utf-8"))
 
 
 class ExternalServer(ServerMechanism):
