@@ -460,6 +460,31 @@ def test_arbitrary_block_bytes_same_for_any_chunking(data: bytes, cuts: list[int
     assert outcome(split(raw, cuts)) == outcome([raw])
 
 
+def unstuffed_model(raw: bytes) -> tuple[bytes, bytes]:
+    """What a block holds and what follows it, the slow and obvious way (RFC 5321 4.5.2)."""
+    if raw.startswith(b".\r\n"):
+        return b"", raw[3:]
+    end = raw.index(b"\r\n.\r\n")
+    lines = raw[: end + 2].split(b"\r\n")  # every piece but the first follows a CRLF
+    return b"\r\n".join(line[1:] if line[:1] == b"." else line for line in lines), raw[end + 5 :]
+
+
+# Many stuffed lines, few, or none, so that each way read_block unstuffs is taken.
+stuffed_bodies = st.lists(
+    st.sampled_from([b"\r\n..", b"\r\n.x", b"\r\n", b"ab", b".", b"\n.", b"\r"]), max_size=60
+).map(b"".join)
+
+
+@given(body=stuffed_bodies, tail=st.sampled_from([b"", b"NOOP\r\n"]), cuts=st.lists(st.integers()))
+def test_read_block_agrees_with_a_model(body: bytes, tail: bytes, cuts: list[int]) -> None:
+    raw = body + b"\r\n.\r\n" + tail
+    expected, rest = unstuffed_model(raw)
+    data, error, buf, _ = read_block([raw], bare_line_endings=BareLineEndings.ACCEPT)
+    assert (data, error, buf.peek(len(raw))) == (expected, None, rest)
+    chunked = read_block(split(raw, cuts), bare_line_endings=BareLineEndings.ACCEPT, min_chunk=1)
+    assert chunked[:2] == (expected, None)
+
+
 # -- the sending side ---------------------------------------------------------------------------
 
 
@@ -495,6 +520,36 @@ def test_dot_stuffer_assuming_crlf_matches_the_default_on_crlf_data(
     # Whatever the data, no LF "." CR LF sequence in the body can end it early.
     raw = b"".join(DotStuffer(assume_crlf=True).stuff(c) for c in split(message, cuts))
     assert b"\n.\r\n" not in raw and b"\n.\n" not in raw
+
+
+def stuffed_model(message: bytes, mode: str) -> bytes:
+    """The stuffed block, the slow and obvious way, for each DotStuffer mode."""
+    if mode == "normalize":
+        message = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    after = b"\n" if mode == "assume_crlf" else b"\r\n"
+    out = re.sub(re.escape(after) + rb"\.", after + b"..", message)
+    out = b"." + out if out[:1] == b"." else out
+    if out.endswith(b"\r"):
+        out += b"\n"  # a CR at the very end is taken as the start of the final CRLF
+    elif out and not out.endswith(b"\n"):
+        out += b"\r\n"
+    return out + b".\r\n"
+
+
+@given(
+    message=stuffed_bodies | message_bytes,
+    mode=st.sampled_from(["normalize", "keep", "assume_crlf"]),
+    cuts=st.lists(st.integers(0, 10_000), max_size=10),
+)
+def test_dot_stuffer_agrees_with_a_model(message: bytes, mode: str, cuts: list[int]) -> None:
+    options = {
+        "normalize": {},
+        "keep": {"normalize_line_endings": False},
+        "assume_crlf": {"assume_crlf": True},
+    }[mode]
+    stuffer = DotStuffer(**options)
+    out = b"".join(stuffer.stuff(c) for c in split(message, cuts)) + stuffer.finish()
+    assert out == stuffed_model(message, mode) == dot_stuff(message, **options)
 
 
 def test_dot_stuffer_empty_message() -> None:

