@@ -485,6 +485,50 @@ def test_read_block_agrees_with_a_model(body: bytes, tail: bytes, cuts: list[int
     assert chunked[:2] == (expected, None)
 
 
+@given(
+    body=stuffed_bodies,
+    tail=st.sampled_from([b"", b"NOOP\r\n"]),
+    cut=st.integers(0, 400),
+    policy=st.sampled_from(list(BareLineEndings)),
+    max_size=st.none() | st.integers(0, 80),
+)
+def test_read_whole_block_agrees_with_read_block(
+    body: bytes, tail: bytes, cut: int, policy: BareLineEndings, max_size: int | None
+) -> None:
+    raw = (body + b"\r\n.\r\n" + tail)[:cut] if cut < 300 else body + b"\r\n.\r\n" + tail
+    buf = ReceiveBuffer()
+    buf.feed(b"+OK\r\n" + raw)
+    assert buf.read_line() == b"+OK"
+    whole = buf.read_whole_block(bare_line_endings=policy, max_size=max_size)
+    streamed = ReceiveBuffer()
+    streamed.feed(raw)
+    streamed.begin_block(bare_line_endings=policy, max_size=max_size)
+    parts: list[bytes] = []
+    outcome: object = None
+    while outcome is None:
+        try:
+            item = streamed.read_block()
+        except RemoteProtocolError as error:
+            outcome = error.kind
+            break
+        if item is None:
+            outcome = "incomplete"
+        elif item is BLOCK_END:
+            outcome = BLOCK_END
+        else:
+            parts.append(item)  # type: ignore[arg-type]
+    if whole is None:
+        # Nothing consumed; the block is incomplete or ends in an error, or has many dots.
+        assert buf.peek(len(raw) + 1) == raw
+        if outcome is BLOCK_END:  # then only because it has many stuffed lines
+            content = raw[: raw.index(b"\r\n.\r\n") + 2].split(b"\r\n")
+            assert sum(line[:1] == b"." for line in content) >= 8
+    else:
+        assert outcome is BLOCK_END
+        assert whole == b"".join(parts)
+        assert buf.peek(len(raw)) == streamed.peek(len(raw))
+
+
 # -- the sending side ---------------------------------------------------------------------------
 
 
@@ -526,7 +570,7 @@ def stuffed_model(message: bytes, mode: str) -> bytes:
     """The stuffed block, the slow and obvious way, for each DotStuffer mode."""
     if mode == "normalize":
         message = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
-    after = b"\n" if mode == "assume_crlf" else b"\r\n"
+    after = b"\r\n" if mode == "normalize" else b"\n"
     out = re.sub(re.escape(after) + rb"\.", after + b"..", message)
     out = b"." + out if out[:1] == b"." else out
     if out.endswith(b"\r"):

@@ -43,7 +43,8 @@ _EMPTY_BLOCK: Final = b".\r\n"
 _ANY_EOL = re.compile(rb"\r\n|\r|\n")
 # The regular expression engine finds these about twice as fast as bytes.find: it skips to each
 # CR with a fast scan, where find's general search stumbles over every "." that ends a line.
-_LINE_DOT_SEARCH: Final = re.compile(rb"\r\n\.").search
+# A line that begins with a dot, and with it the terminator when that is what the line is.
+_LINE_DOT_SEARCH: Final = re.compile(rb"\r\n\.(?:\r\n)?").search
 _TERMINATOR_SEARCH: Final = re.compile(rb"\r\n\.\r\n").search
 #: The most stuffed lines read_block notes one by one before unstuffing in one pass instead.
 _FEW_DOTS: Final = 8
@@ -231,8 +232,11 @@ class ReceiveBuffer:
             the limit; the line is dropped, and so is the rest of it when it arrives.
         """
         limit = self.max_line_length if max_length is None else max_length
-        if not self._ahead and not self._split_ahead(limit):
-            return None
+        if not self._ahead:
+            if not self._ahead_window:
+                return self._read_one_line(limit)
+            if not self._split_ahead(limit):
+                return None
         ahead = self._ahead
         line = ahead.pop()
         ending = self._ahead_ending
@@ -241,6 +245,28 @@ class ReceiveBuffer:
             line = line[:-1]
         if not ahead and self._ahead_window < _AHEAD_MAX:
             self._widen_window()  # every line split ahead was used: split more next time
+        if len(line) > limit:
+            raise self._line_too_long(limit)
+        return line
+
+    def _read_one_line(self, limit: int) -> bytes | None:
+        """read_line while lines come one at a time: one search, nothing split ahead."""
+        data = self._data
+        start = self._start
+        if self.lf_ends_line:
+            end = data.find(b"\n", start + self._line_scanned)
+            after = end + 1
+        else:
+            end = data.find(_CRLF, start + max(self._line_scanned - 1, 0))
+            after = end + 2
+        if end < 0:
+            self._split_ahead(limit)  # notes how far it searched, or raises for a long line
+            return None
+        line = bytes(data[start:end])
+        if after - end == 1 and line[-1:] == b"\r":
+            line = line[:-1]
+        self._consume(after)
+        self._widen_window()
         if len(line) > limit:
             raise self._line_too_long(limit)
         return line
@@ -438,6 +464,60 @@ class ReceiveBuffer:
         self._drop_ahead()
         self._block = _Block(bare_line_endings, max_size, max_line_length, min_chunk)
 
+    def read_whole_block(
+        self,
+        *,
+        bare_line_endings: BareLineEndings = BareLineEndings.REJECT,
+        max_size: int | None = None,
+    ) -> bytes | None:
+        """Read a whole dot-stuffed block at once, if it has all arrived and breaks no rule.
+
+        Returns the unstuffed block (what :meth:`read_block` would give, joined) and leaves the
+        buffer after its terminating line. Returns ``None``, having consumed nothing, when the
+        terminator has not arrived yet or the block would end in an error (a bare line ending
+        under the REJECT policy, more than ``max_size`` bytes): then read it with
+        :meth:`begin_block` and :meth:`read_block`, which stream it and report the error. For a
+        protocol whose blocks are mostly small (POP3 RETR answers), this saves the streaming
+        machinery on every one; the price is one extra search of the bytes already buffered
+        when it returns ``None``.
+        """
+        self._drop_ahead()
+        data = self._data
+        start = self._start
+        if data[start : start + 3] == _EMPTY_BLOCK:
+            self._consume(start + 3)
+            return b""
+        stuffed = [start] if data[start : start + 1] == b"." else []
+        resume = start
+        while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
+            hit, resume = match.span()
+            if resume - hit == 5:
+                break
+            if resume + 2 > len(data) or len(stuffed) == _FEW_DOTS:
+                return None  # cannot tell yet, or many stuffed lines: read_block's way
+            stuffed.append(resume - 1)
+        else:
+            return None
+        cut = hit + 2
+        with memoryview(data) as view:
+            if not stuffed:
+                chunk = bytes(view[start:cut])
+            else:
+                stuffed.append(cut)
+                chunk = b"".join(_pieces(view, start, stuffed))
+        if max_size is not None and len(chunk) > max_size:
+            return None
+        if bare_line_endings is not BareLineEndings.ACCEPT:
+            crlf = chunk.count(_CRLF)
+            if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
+                if bare_line_endings is BareLineEndings.REJECT:
+                    return None
+                chunk = _ANY_EOL.sub(_CRLF, chunk)
+                if max_size is not None and len(chunk) > max_size:
+                    return None
+        self._consume(hit + 5)
+        return chunk
+
     def read_block(self) -> bytes | BlockEnd | None:
         """Return the next unstuffed chunk of the block, :data:`BLOCK_END`, or ``None``.
 
@@ -455,7 +535,7 @@ class ReceiveBuffer:
             data = self._data
             start = self._start
             available = len(data) - start
-            if block.at_line_start:
+            if block.at_line_start and (available < 3 or data[start] == 0x2E):
                 head = data[start : start + 3]
                 if head == _EMPTY_BLOCK:
                     self._consume(start + 3)
@@ -469,28 +549,28 @@ class ReceiveBuffer:
             # several chunks, only the terminator is sought and unstuffing is one more pass.
             resume = start + max(block.scanned - 4, 0)
             stuffed: list[int] | None = None  # the stuffed dots before the terminator
+            found = -1
             if block.dots:
                 match = _TERMINATOR_SEARCH(data, resume)
-                found = -1 if match is None else match.start()
+                if match is not None:
+                    found = match.start()
             else:
-                found = -1
                 stuffed = []
                 while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
-                    hit = match.start()
-                    after_dot = data[hit + 3 : hit + 5]
-                    if after_dot == _CRLF:
-                        found = hit
+                    hit, resume = match.span()
+                    if resume - hit == 5:
+                        found = hit  # CRLF "." CRLF: the terminator
                         break
-                    if len(after_dot) < 2 and _CRLF.startswith(after_dot):
+                    if resume + 2 > len(data) and _CRLF.startswith(data[resume:]):
                         break  # too little data to tell; searched again with more
                     block.dots = True
                     if len(stuffed) == _FEW_DOTS:
                         stuffed = None
-                        match = _TERMINATOR_SEARCH(data, hit + 3)
-                        found = -1 if match is None else match.start()
+                        match = _TERMINATOR_SEARCH(data, resume)
+                        if match is not None:
+                            found = match.start()
                         break
-                    stuffed.append(hit + 2)
-                    resume = hit + 3
+                    stuffed.append(resume - 1)
             if found >= 0:
                 cut = found + 2
                 after = found + 5

@@ -29,7 +29,8 @@ class DotStuffer:
 
     :param normalize_line_endings: rewrite bare CR and bare LF as CRLF (the default, and what
         RFC 5321 requires of message data). With ``False`` the bytes pass unchanged apart from the
-        stuffing, for data already known to use CRLF.
+        stuffing, which then works as with ``assume_crlf``: a dot after every LF, bare or not, so
+        that no reader, however lenient about line endings, can see the block end early.
     :param assume_crlf: the caller promises the data already uses CRLF line endings, so they are
         not checked (the check is most of the cost on large CRLF messages). The bytes pass
         unchanged apart from the stuffing, and a dot is stuffed after *every* LF, bare or not:
@@ -38,11 +39,10 @@ class DotStuffer:
         LF as a line ending. Overrides ``normalize_line_endings``.
     """
 
-    __slots__ = ("_assume_crlf", "_at_line_start", "_normalize", "_pending_cr")
+    __slots__ = ("_assume_crlf", "_at_line_start", "_pending_cr")
 
     def __init__(self, *, normalize_line_endings: bool = True, assume_crlf: bool = False) -> None:
-        self._normalize = normalize_line_endings and not assume_crlf
-        self._assume_crlf = assume_crlf
+        self._assume_crlf = assume_crlf or not normalize_line_endings
         self._at_line_start = True
         self._pending_cr = False
 
@@ -60,7 +60,7 @@ class DotStuffer:
         if self._assume_crlf:
             if _LINE_DOT_SEARCH(chunk) is not None:
                 chunk = b"\n..".join(_LINE_DOT_SPLIT(chunk))
-        elif self._normalize:
+        else:
             if b"\r" not in chunk:
                 # Every LF is bare (Unix line endings): one replace, no counting.
                 chunk = chunk.replace(b"\n", b"\r\n")
@@ -69,10 +69,9 @@ class DotStuffer:
                 lf = chunk.count(b"\n")
                 if lf != chunk.count(b"\r") or lf != chunk.count(b"\r\n"):
                     chunk = _ANY_EOL.sub(b"\r\n", chunk)
+            # Every line ending is CRLF now, so a dot after an LF begins a line.
             if _LINE_DOT_SEARCH(chunk) is not None:
                 chunk = b"\r\n..".join(_CRLF_DOT_SPLIT(chunk))
-        elif _LINE_DOT_SEARCH(chunk) is not None:
-            chunk = b"\r\n..".join(_CRLF_DOT_SPLIT(chunk))
         if self._at_line_start and chunk[:1] == b".":
             chunk = b"." + chunk
         self._at_line_start = chunk.endswith(b"\n")

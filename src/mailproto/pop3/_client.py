@@ -133,6 +133,8 @@ class POP3Client(BaseConnection):
         self._logins = 0  # PASS, APOP and AUTH commands awaiting their answers
         self._listing: _Listing | None = None
         self._in_message = False
+        # A whole message read with its first line, returned by the next calls (b"": the end).
+        self._ready: bytes | None = None
         self._challenge_pending = False
         self._greeting: Greeting | None = None
         self._capabilities: Capabilities | None = None
@@ -294,9 +296,16 @@ class POP3Client(BaseConnection):
         match command:
             case Retr(_) | Top(_, _):
                 self._in_message = True
-                self._buffer.begin_block(
+                # Most answers have arrived whole with their first line: take them at once.
+                whole = self._buffer.read_whole_block(
                     bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
                 )
+                if whole is not None:
+                    self._ready = whole
+                else:
+                    self._buffer.begin_block(
+                        bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
+                    )
                 return MessageStart(text)
             case Stat():
                 count, size = _stat(rest)
@@ -330,6 +339,15 @@ class POP3Client(BaseConnection):
         return Ok(text, code)
 
     def _message_chunk(self) -> Event | Sentinel:
+        ready = self._ready
+        if ready is not None:
+            if ready:
+                self._ready = b""  # then the end
+                return MessageData(ready)
+            self._ready = None
+            self._in_message = False
+            self._finish()
+            return MessageEnd()
         try:
             chunk = self._buffer.read_block()
         except RemoteProtocolError:
