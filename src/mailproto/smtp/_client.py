@@ -6,7 +6,9 @@ import base64
 import binascii
 import re
 from collections import deque
-from itertools import islice
+from functools import partial
+from itertools import islice, repeat, starmap, takewhile
+from operator import is_
 from typing import Final, cast
 
 from .._buffer import ReceiveBuffer
@@ -66,12 +68,21 @@ _PIPELINABLE_TYPES: Final = frozenset(_PIPELINABLE)
 _PLAIN_TYPES: Final = frozenset({Noop, Help, Verify, Expand})
 #: EHLO failure codes after which a client falls back to HELO.
 _HELO_FALLBACK_CODES: Final = frozenset({500, 501, 502, 504, 550})
+#: The lines of the plain commands that may be sent without an argument.
+_BARE_LINES: Final[dict[type[Command], bytes]] = {Noop: b"NOOP\r\n", Help: b"HELP\r\n"}
+#: What :meth:`SmtpClient.send` may do without its general checks (see ``_refresh_ready``).
+_READY_NONE: Final = 0
+_READY_IDLE: Final = 1  # NOOP, HELP, VRFY, EXPN: between transactions, nothing holds them back
+_READY_RCPT: Final = 2  # more RCPTs: a RCPT was sent in this transaction, nothing holds them back
+_READY_PIPE: Final = 3  # the same, and commands are pipelined
+_simple_mailbox: Final = _SIMPLE_MAILBOX.fullmatch
 
 _Greeting = None
 
 
 #: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
-_BULK: Final = 64
+_BULK: Final = 1024
+_is_rcpt: Final = partial(is_, RcptTo)
 #: Matches a reply line that does not continue its reply (``NNN-``): the last of a reply.
 _NOT_CONTINUED: Final = re.compile(rb"(?!...-)", re.DOTALL)
 
@@ -154,8 +165,24 @@ class SmtpClient(BaseConnection):
         self._auth_verified = False
         self._quit_sent = False
         self._accepted = 0
+        # Single-line replies seen before (never a 421, which closes the session), by line,
+        # and which of those lines are positive.
         self._reply_cache: dict[bytes, Reply] = {}
-        self._command_cache: dict[Command, bytes] = {}
+        self._accepting: set[bytes] = set()
+        # Replies to the next awaited RCPT commands, taken from held lines that are in the
+        # reply cache, last first.
+        self._ready_replies: list[Reply] = []
+        self._ready_stash: list[Reply] = []  # set aside while a local error is raised
+        # The latest RCPT reply taken from the reply cache, as a line with its CRLF.
+        self._rcpt_line = b""
+        self._rcpt_reply = Reply(250)
+        # Whether next_event must take the base class's path (see _needs_detour).
+        self._detour = False
+        # Which of send()'s fast paths may be taken now: kept up to date by _refresh_ready().
+        self._ready = _READY_NONE
+        self._refresh_ready()
+        # The forward paths of simple RCPT commands written but not yet turned into bytes.
+        self._rcpt_paths: list[str] = []
         self._local_error: LocalProtocolError | None = None
         self._ehlo_answered = False  # a successful EHLO/HELO/LHLO reply has been read
         self.max_reply_line_length = max_reply_line_length
@@ -199,6 +226,8 @@ class SmtpClient(BaseConnection):
     @property
     def read_timeout(self) -> float | None:
         """The RFC 5321 4.5.3.2 timeout for the reply awaited now."""
+        if self._ready_replies:
+            return CLIENT_TIMEOUTS["RCPT"]  # RCPT replies read and not yet returned
         if not self._awaiting:
             return CLIENT_TIMEOUTS["block"] if self._data_open else None
         command = self._awaiting[0]
@@ -227,51 +256,37 @@ class SmtpClient(BaseConnection):
             the middle of a message, anything while STARTTLS is outstanding, ...) or it is
             malformed; nothing changes.
         """
-        if (
-            type(event) is RcptTo
-            and self._tx in {"rcpt", "mail"}
-            and not (
-                self._quit_sent
-                or self._should_close
-                or self._starttls_outstanding
-                or self._auth_outstanding
-            )
-        ):
+        ready = self._ready
+        if ready >= _READY_RCPT and type(event) is RcptTo:
             # The common case of a long pipelined list, without the general checks below.
             path = event.forward_path
-            if not event.params and _SIMPLE_MAILBOX.fullmatch(path) is not None:
+            if not event.params and _simple_mailbox(path) is not None:
+                if ready == _READY_PIPE and not self._blocking and not self._queue:
+                    # Written at once; the lines are made in one go when they are taken.
+                    self._rcpt_paths.append(path)
+                    self._awaiting.append(event)
+                    return
                 data = f"RCPT TO:<{path}>\r\n".encode()
             else:
                 data = serialize_command(event)
-            self._tx = "rcpt"
-            if not self._queue and self._pipelining and not self._blocking:
-                self._outgoing.append(data)
-                self._awaiting.append(event)
-                return
             self._queue.append((_CMD, data, event))
             self._release()
             return
-        if (
-            type(event) in _PLAIN_TYPES
-            and self._tx is None
-            and not (
-                self._quit_sent
-                or self._should_close
-                or self._starttls_outstanding
-                or self._auth_outstanding
-            )
-        ):
+        if ready == _READY_IDLE and type(event) in _PLAIN_TYPES:
             # NOOP and friends between transactions: nothing to check but the line itself.
-            command = cast(Command, event)
-            cache = self._command_cache
-            line = cache.get(command)
+            command = cast(Noop | Help | Verify | Expand, event)
+            line = _BARE_LINES.get(type(command)) if command.argument == "" else None
             if line is None:
                 line = serialize_command(command)
-                if len(cache) < 64:
-                    cache[command] = line
             self._queue.append((_CMD, line, command))
             self._release()
             return
+        try:
+            self._send_other(event)
+        finally:
+            self._refresh_ready()
+
+    def _send_other(self, event: Event) -> None:
         if self._quit_sent or self.should_close:
             raise LocalProtocolError("the session is over")
         if self._starttls_outstanding:
@@ -291,6 +306,27 @@ class SmtpClient(BaseConnection):
         else:
             raise LocalProtocolError(f"a client does not send {type(event).__name__}")
         self._release()
+
+    def _refresh_ready(self) -> None:
+        """Work out which of send()'s fast paths are open, after anything that may close one.
+
+        Every change to the transaction, QUIT, STARTTLS, AUTH or the connection closing goes
+        through here: the general path of :meth:`send`, the replies other than the RCPT and
+        NOOP ones, the end of input, closing, and the TLS handshake.
+        """
+        if (
+            self._quit_sent
+            or self._should_close
+            or self._starttls_outstanding
+            or self._auth_outstanding
+        ):
+            self._ready = _READY_NONE
+        elif self._tx is None:
+            self._ready = _READY_IDLE
+        elif self._tx == "rcpt":
+            self._ready = _READY_PIPE if self._pipelining else _READY_RCPT
+        else:
+            self._ready = _READY_NONE
 
     def _send_command(self, command: Command) -> None:
         if self._auth_outstanding:
@@ -406,6 +442,19 @@ class SmtpClient(BaseConnection):
         self.send(Auth(mechanism.name.upper(), mechanism.initial_response()))
         self._auth_mech = mechanism
 
+    def _flush_rcpts(self) -> None:
+        """Turn the forward paths of RCPT commands written at once into their lines."""
+        paths = self._rcpt_paths
+        lines = "RCPT TO:<" + ">\r\nRCPT TO:<".join(paths) + ">\r\n"
+        self._outgoing.append(lines.encode())  # ASCII: the paths are simple mailboxes
+        paths.clear()
+
+    def data_to_send(self) -> bytes:
+        """The bytes to write to the server now (``b""`` if none)."""
+        if self._rcpt_paths:
+            self._flush_rcpts()
+        return super().data_to_send()
+
     def _release(self) -> None:
         queue = self._queue
         awaiting = self._awaiting
@@ -426,7 +475,12 @@ class SmtpClient(BaseConnection):
                 self._local_error = LocalProtocolError(
                     "BDAT was not sent: the server did not offer CHUNKING"
                 )
+                # The error comes before any reply not yet returned: set those aside.
+                self._ready_stash += self._ready_replies
+                self._ready_replies = []
                 continue
+            if self._rcpt_paths:
+                self._flush_rcpts()
             self._outgoing.append(data)
             if command is not None:
                 awaiting.append(command)
@@ -438,7 +492,12 @@ class SmtpClient(BaseConnection):
 
     # -- receiving ------------------------------------------------------------------------------
 
+    def _close(self) -> None:
+        super()._close()
+        self._ready = _READY_NONE
+
     def _on_eof(self) -> Event:
+        self._ready = _READY_NONE  # the base class has just set _should_close
         if self._awaiting and not self._quit_sent:
             raise RemoteProtocolError(
                 "the server closed the connection with replies outstanding",
@@ -455,34 +514,97 @@ class SmtpClient(BaseConnection):
 
     def next_event(self) -> Event | Sentinel:
         """Parse and return the next reply (or StartTLS, ConnectionClosed), or NEED_DATA."""
-        held = self._held
-        if held and self._local_error is None:
-            # The bulk of a long pipeline of RCPT commands: a reply line already taken, and
-            # most often one seen before (servers repeat the same few replies).
-            cached = self._reply_cache.get(held[-1])
-            if cached is not None and not self._lines:
-                awaiting = self._awaiting
-                if awaiting and type(awaiting[0]) is RcptTo and cached.code != 421:
-                    held.pop()
-                    awaiting.popleft()
-                    if cached.code < 300:
-                        self._accepted += 1
-                    if self._queue:
-                        self._release()
-                    return cached
-            return self._next_event()  # held lines are always read before anything else
-        if (
-            self._tls_pending is None
-            and not self._awaiting_tls
-            and not self._closed_reported
-            and not self._eof
-        ):
+        ready = self._ready_replies
+        if ready:
+            # The bulk of a long pipeline of RCPT commands: replies already read and known.
+            return ready.pop()
+        if self._held or not self._detour or self._local_error is not None:
             return self._next_event()  # the common case, without the base class's detour
-        return super().next_event()
+        event = super().next_event()
+        self._detour = self._needs_detour()
+        return event
+
+    def _needs_detour(self) -> bool:
+        """Whether next_event must go through the base class (TLS, end of input)."""
+        return (
+            self._tls_pending is not None
+            or self._awaiting_tls
+            or self._closed_reported
+            or self._eof
+        )
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes received from the server; ``b""`` means it closed the connection."""
+        super().receive_data(data)
+        if not data:
+            self._detour = True
+
+    def _begin_tls(self) -> None:
+        super()._begin_tls()
+        self._detour = True
+
+    def _repeated_rcpt_replies(self, run: int) -> bool:
+        """Take the replies to up to ``run`` RCPTs at once if they repeat the last one's line.
+
+        Servers mostly answer every RCPT with the same line ("250 2.1.5 Ok"): when the bytes
+        waiting begin with that line and its CRLF over and over, they are exactly those lines,
+        and comparing them with the line repeated checks them all in one go.
+        """
+        line = self._rcpt_line
+        if not line:
+            return False
+        size = len(line)
+        count = min(run, len(self._buffer) // size)
+        if count < 2:
+            return False
+        buffer = self._buffer
+        if buffer.peek(size * count) != line * count:
+            return False
+        buffer.read_exact(size * count)
+        deque(starmap(self._awaiting.popleft, repeat((), count)), maxlen=0)
+        reply = self._rcpt_reply
+        self._ready_replies = [reply] * count
+        if self.lmtp and reply.code < 300:
+            self._accepted += count
+        return True
+
+    def _resolve_held(self) -> None:
+        """Turn the held lines that are known single-line replies into ready replies.
+
+        Only at a reply boundary: a held line may continue a multi-line reply.
+        """
+        held = self._held
+        if len(held) > len(self._awaiting):
+            return  # a 421 among them closed the session: the rest are read one by one
+        cache = self._reply_cache
+        # Replies are never false, so filter() drops exactly the lines not in the cache.
+        replies = list(filter(None, map(cache.get, held)))
+        if len(replies) == len(held):
+            lines = held
+            self._held = []
+        else:
+            known = len(list(takewhile(cache.__contains__, reversed(held))))
+            if not known:
+                return
+            lines = held[-known:]
+            del held[-known:]
+            replies = list(map(cache.__getitem__, lines))
+        # Their commands are answered now: the replies wait only to be returned. A RCPT reply
+        # releases nothing (RCPT commands are awaited in a run only when pipelining, and the
+        # replies change neither what blocks the pipeline nor whether DATA is open).
+        deque(starmap(self._awaiting.popleft, repeat((), len(replies))), maxlen=0)
+        self._ready_replies = replies  # last first, as the lines were held
+        self._rcpt_line = lines[0] + b"\r\n"  # the latest, for _repeated_rcpt_replies
+        self._rcpt_reply = replies[0]
+        if self.lmtp:
+            # Counted now rather than one by one: only the reply to a later command (LMTP's
+            # end of message) looks at the count, and MAIL's reply, which resets it, is past.
+            self._accepted += sum(map(self._accepting.__contains__, lines))
 
     def _next_event(self) -> Event | Sentinel:
         if self._local_error is not None:
             error, self._local_error = self._local_error, None
+            self._ready_replies, self._ready_stash = self._ready_stash, []
             raise error
         buffer = self._buffer
         while True:
@@ -494,18 +616,22 @@ class SmtpClient(BaseConnection):
                 lines = self._lines
                 try:
                     if not lines and len(awaiting) > 1 and type(awaiting[0]) is RcptTo:
-                        run = 0
-                        for command in islice(awaiting, _BULK):
-                            if type(command) is not RcptTo:
-                                break
-                            run += 1
+                        kinds = list(map(type, islice(awaiting, _BULK)))
+                        run = len(kinds)
+                        if kinds.count(RcptTo) != run:
+                            run = len(list(takewhile(_is_rcpt, kinds)))
                         if run > 1:
                             # A run of pipelined RCPT replies: at most one line per RCPT.
+                            if self._repeated_rcpt_replies(run):
+                                return self._ready_replies.pop()
                             batch = buffer.read_lines(run)
                             if not batch:
                                 return NEED_DATA
                             batch.reverse()
                             self._held = batch
+                            self._resolve_held()
+                            if self._ready_replies:
+                                return self._ready_replies.pop()
                             continue
                     # The lines of one reply, through its last line, at once.
                     batch = buffer.read_lines(
@@ -522,6 +648,10 @@ class SmtpClient(BaseConnection):
             event = self._on_reply(reply)
             if self._queue:
                 self._release()
+            if self._held and not self._lines:
+                self._resolve_held()
+                if event is None and self._ready_replies:
+                    return self._ready_replies.pop()
             if event is not None:
                 return event
 
@@ -555,8 +685,10 @@ class SmtpClient(BaseConnection):
             code, last = reply_line_code(first)
             if last:
                 reply = reply_from_lines(code, batch)
-                if len(self._reply_cache) < 64:
+                if len(self._reply_cache) < 64 and code != 421:
                     self._reply_cache[first] = reply
+                    if code < 300:
+                        self._accepting.add(first)
                 return reply
             self._code = code
             self._continued = first[:4]
@@ -629,6 +761,15 @@ class SmtpClient(BaseConnection):
                 awaiting.popleft()
                 self._blocking -= 1
                 return reply
+        try:
+            return self._on_other_reply(reply, command)
+        finally:
+            self._refresh_ready()
+
+    def _on_other_reply(self, reply: Reply, command: Command | EndOfData | None) -> Reply | None:
+        code = reply.code
+        ok = 200 <= code < 300
+        awaiting = self._awaiting
         if isinstance(command, Auth) and code == 334:
             return self._on_challenge(reply)
         if self.lmtp and (
@@ -748,6 +889,8 @@ class SmtpClient(BaseConnection):
         """The driver has upgraded the transport; send EHLO again next (RFC 3207)."""
         super().tls_started()
         self._starttls_outstanding = False
+        self._detour = self._needs_detour()
+        self._refresh_ready()
         self._release()
 
 
