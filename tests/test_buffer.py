@@ -575,8 +575,8 @@ def stuffed_model(message: bytes, mode: str) -> bytes:
     out = b"." + out if out[:1] == b"." else out
     if out.endswith(b"\r"):
         out += b"\n"  # a CR at the very end is taken as the start of the final CRLF
-    elif out and not out.endswith(b"\n"):
-        out += b"\r\n"
+    elif out and not out.endswith(b"\r\n"):
+        out += b"\r\n"  # a bare LF too: a strict reader must see CRLF "." CRLF
     return out + b".\r\n"
 
 
@@ -594,6 +594,18 @@ def test_dot_stuffer_agrees_with_a_model(message: bytes, mode: str, cuts: list[i
     stuffer = DotStuffer(**options)
     out = b"".join(stuffer.stuff(c) for c in split(message, cuts)) + stuffer.finish()
     assert out == stuffed_model(message, mode) == dot_stuff(message, **options)
+
+
+def test_data_ending_in_a_bare_lf_still_ends_for_a_strict_reader() -> None:
+    # assume_crlf is a promise about line endings; data that breaks it must not leave the
+    # reader waiting for a terminator that never comes.
+    for options in ({"assume_crlf": True}, {"normalize_line_endings": False}):
+        stuffed = dot_stuff(b"a\n.b\n", **options)
+        assert stuffed == b"a\n..b\n\r\n.\r\n"
+        assert read_block([stuffed], bare_line_endings=BareLineEndings.ACCEPT)[:2] == (
+            b"a\n..b\n\r\n",
+            None,
+        )
 
 
 def test_dot_stuffer_empty_message() -> None:

@@ -39,11 +39,12 @@ class DotStuffer:
         LF as a line ending. Overrides ``normalize_line_endings``.
     """
 
-    __slots__ = ("_assume_crlf", "_at_line_start", "_pending_cr")
+    __slots__ = ("_assume_crlf", "_at_crlf", "_at_line_start", "_pending_cr")
 
     def __init__(self, *, normalize_line_endings: bool = True, assume_crlf: bool = False) -> None:
         self._assume_crlf = assume_crlf or not normalize_line_endings
-        self._at_line_start = True
+        self._at_line_start = True  # after an LF, bare or not: a dot here gets stuffed
+        self._at_crlf = True  # after a CRLF (or at the start): the terminator may follow
         self._pending_cr = False
 
     def stuff(self, chunk: bytes) -> bytes:
@@ -75,24 +76,34 @@ class DotStuffer:
         if self._at_line_start and chunk[:1] == b".":
             chunk = b"." + chunk
         self._at_line_start = chunk.endswith(b"\n")
+        # A CR is never left at the end of a chunk (it waits for the next one), so this sees
+        # every CRLF whole.
+        self._at_crlf = chunk.endswith(b"\r\n")
         return chunk
 
     def finish(self) -> bytes:
         """Return what ends the block: a CRLF if the data did not end with one, then ``.CRLF``."""
-        tail = b""
-        if self._pending_cr:
-            self._pending_cr = False
-            tail = b"\r\n"
-            self._at_line_start = True
-        if not self._at_line_start:
-            tail += b"\r\n"
-        self._at_line_start = True
-        return tail + b".\r\n"
+        # A CR held back gets its LF; data that does not end with CRLF gets one (after a bare
+        # LF too, which only a lenient reader takes for a line end), so every reader sees it.
+        ended = self._at_crlf and not self._pending_cr
+        tail = b".\r\n" if ended else b"\r\n.\r\n"
+        self._pending_cr = False
+        self._at_line_start = self._at_crlf = True
+        return tail
 
 
 def dot_stuff(
     message: bytes, *, normalize_line_endings: bool = True, assume_crlf: bool = False
 ) -> bytes:
     """Return ``message`` as a complete dot-stuffed block, terminator included."""
+    if assume_crlf or not normalize_line_endings:
+        # What DotStuffer does with these options, for a whole message in one call.
+        if _LINE_DOT_SEARCH(message) is not None:
+            message = b"\n..".join(_LINE_DOT_SPLIT(message))
+        if message[:1] == b".":
+            message = b"." + message
+        if not message or message.endswith(b"\r\n"):
+            return message + b".\r\n"
+        return message + (b"\n.\r\n" if message.endswith(b"\r") else b"\r\n.\r\n")
     stuffer = DotStuffer(normalize_line_endings=normalize_line_endings, assume_crlf=assume_crlf)
     return stuffer.stuff(message) + stuffer.finish()

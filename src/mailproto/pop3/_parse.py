@@ -214,6 +214,8 @@ def parse_status(line: bytes) -> tuple[bool, str | None, str]:
     The text is decoded as UTF-8 with replacement characters: it is for people, and servers
     write it in whatever charset they like.
     """
+    if line[:4] == b"+OK " and line[4:5] != b"[":
+        return True, None, line[4:].decode("utf-8", "replace")  # the usual case, shorter
     if line.startswith(b"+OK"):
         ok, rest = True, line[3:]
     elif line.startswith(b"-ERR"):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .._buffer import ReceiveBuffer
-from .._dotstuff import DotStuffer
+from .._dotstuff import DotStuffer, dot_stuff
 from ..connection import NEED_DATA, BaseConnection, Event, Role, Sentinel
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
 from ..sasl import (
@@ -86,6 +86,10 @@ __all__ = ["POP3Server"]
 #: The SASL mechanisms offered by default (EXTERNAL needs a TLS client certificate).
 DEFAULT_MECHANISMS: Final = ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN")
 _PLAINTEXT_MECHANISMS: Final = frozenset({"PLAIN", "LOGIN"})
+
+
+#: ``RETR n`` written the usual way (parse_command takes every other spelling).
+_RETR_LINE: Final = re.compile(rb"(?i:RETR) ([1-9][0-9]{0,9})").fullmatch
 
 
 class _Expect:
@@ -404,6 +408,12 @@ class POP3Server(BaseConnection):
         line = self._read_line(self.max_line_length)
         if line is None:
             return NEED_DATA
+        if self._state is State.TRANSACTION and (retr := _RETR_LINE(line)) is not None:
+            # The command a download repeats, for a message that exists: the general path
+            # below gives the same event (and the errors for any other case).
+            msg = int(retr[1])
+            if msg <= len(self._sizes) and msg not in self._deleted:
+                return self._retrieve(msg, msg - 1, None)
         try:
             command = parse_command(line, utf8=self._utf8)
         except RemoteProtocolError as error:
@@ -864,11 +874,9 @@ class POP3Server(BaseConnection):
             and type(data) is bytes
         ):
             # What the three sends below do for a RETR, without the events in between.
-            stuffer = DotStuffer(assume_crlf=self.crlf_messages)
             out = self._outgoing
             out.append(b"+OK %d octets\r\n" % request.size)
-            out.append(stuffer.stuff(data))
-            out.append(stuffer.finish())
+            out.append(dot_stuff(data, assume_crlf=self.crlf_messages))
             self._request = None
             self._expect = None
             return
