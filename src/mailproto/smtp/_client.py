@@ -20,6 +20,7 @@ from ..connection import (
     Event,
     Role,
     Sentinel,
+    StartTLS,
 )
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
 from ..sasl import ClientMechanism
@@ -83,6 +84,24 @@ _Greeting = None
 #: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
 _BULK: Final = 1024
 _is_rcpt: Final = partial(is_, RcptTo)
+#: The most bytes _parse_ahead looks at in one go.
+_WINDOW: Final = 1 << 14
+#: A byte that is not ASCII.
+_NON_ASCII: Final = re.compile(rb"[\x80-\xff]")
+#: The reply codes, as text.
+_TEXT_CODES: Final = {key.decode(): code for key, code in REPLY_CODES.items()}
+#: The start of a reply line with an enhanced status code, "250-2.1.0 " (the status's
+#: class is checked against the code's separately).
+_LEAD_STATUS: Final = re.compile(r"[2-5][0-5][0-9]-([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
+#: For such a start: the start of the last line and of the next line, after a CRLF.
+_LEADS: dict[str, tuple[str, str]] = {}
+
+
+def _too_long(raw: bytes, limit: int) -> bool:
+    """Whether one of the CRLF-separated lines is longer than ``limit``."""
+    return max(map(len, raw.split(b"\r\n"))) > limit
+
+
 #: Matches a reply line that does not continue its reply (``NNN-``): the last of a reply.
 _NOT_CONTINUED: Final = re.compile(rb"(?!...-)", re.DOTALL)
 
@@ -173,6 +192,11 @@ class SmtpClient(BaseConnection):
         # reply cache, last first.
         self._ready_replies: list[Reply] = []
         self._ready_stash: list[Reply] = []  # set aside while a local error is raised
+        # Replies parsed together by _parse_ahead and not yet taken, last first.
+        self._parsed: list[Reply] = []
+        self._text_cache: dict[str, Reply] = {}  # single-line replies seen by _parse_ahead
+        self._parsed_bytes = b""  # the bytes they were parsed from
+        self._parsed_ends: list[int] = [0]  # where each reply's bytes end in them
         # The latest RCPT reply taken from the reply cache, as a line with its CRLF.
         self._rcpt_line = b""
         self._rcpt_reply = Reply(250)
@@ -542,6 +566,13 @@ class SmtpClient(BaseConnection):
     def _begin_tls(self) -> None:
         super()._begin_tls()
         self._detour = True
+        parsed = self._parsed
+        if parsed and self._tls_pending is not None:
+            # Replies parsed ahead were sent in plaintext after this one: discarded too.
+            ends = self._parsed_ends
+            rest = self._parsed_bytes[ends[-len(parsed) - 1] : ends[-1]]
+            self._tls_pending = StartTLS(discarded=rest + self._tls_pending.discarded)
+            self._parsed = []
 
     def _repeated_rcpt_replies(self, run: int) -> bool:
         """Take the replies to up to ``run`` RCPTs at once if they repeat the last one's line.
@@ -558,8 +589,14 @@ class SmtpClient(BaseConnection):
         if count < 2:
             return False
         buffer = self._buffer
-        if buffer.peek(size * count) != line * count:
-            return False
+        waiting = buffer.peek(size * count)
+        repeated = line * count
+        while not waiting.startswith(repeated):
+            # Another reply among them: try the first half, and so on.
+            count //= 2
+            if count < 2:
+                return False
+            repeated = repeated[: size * count]
         buffer.read_exact(size * count)
         deque(starmap(self._awaiting.popleft, repeat((), count)), maxlen=0)
         reply = self._rcpt_reply
@@ -601,6 +638,118 @@ class SmtpClient(BaseConnection):
             # end of message) looks at the count, and MAIL's reply, which resets it, is past.
             self._accepted += sum(map(self._accepting.__contains__, lines))
 
+    def _parse_ahead(self) -> bool:
+        """Parse the whole replies waiting in the buffer at once, if they are plain ones.
+
+        A plain reply is one the general path would read without complaint: ASCII, a known
+        code, lines ending in CRLF and within the length limit, and for a multi-line reply,
+        every line but the last beginning with the first line's code and ``-`` and the last
+        with the code and a space. Then the lines are exactly the text between the CRLFs, so
+        a reply's end is found, its lines checked and its texts cut out with a few scans,
+        not a step per line. Parsing stops before the first reply that is not plain (the
+        general path reads it, and reports what is wrong at the right moment), and never
+        runs while STARTTLS is queued or awaited, whose reply must leave every later byte in
+        the buffer. Reading replies does not depend on the commands they answer, so replies
+        to commands still queued may be parsed here; their bytes are kept until they are
+        taken, so that a STARTTLS sent meanwhile still reports them as discarded. Returns
+        whether any reply was parsed; the replies wait in ``_parsed``.
+        """
+        buffer = self._buffer
+        size = len(buffer)
+        awaiting = self._awaiting
+        if not size or not awaiting or self._starttls_outstanding:
+            return False
+        # Before a run of pipelined RCPTs, only this reply: theirs are read in bulk.
+        limit = 1 if len(awaiting) > 1 and type(awaiting[1]) is RcptTo else size
+        blob = buffer.peek(size if size < _WINDOW else _WINDOW)
+        if not blob.isascii():
+            other = _NON_ASCII.search(blob)
+            blob = blob[: other.start()] if other is not None else blob
+        text = blob.decode("ascii")  # so offsets in the text are offsets in the bytes
+        codes = _TEXT_CODES
+        cache = self._text_cache
+        leads = _LEADS
+        max_length = self.max_reply_line_length
+        max_lines = self.max_reply_lines
+        replies: list[Reply] = []
+        ends: list[int] = [0]  # where each reply's bytes end (and the next one's begin)
+        pos = 0
+        while len(replies) < limit:
+            code = codes.get(text[pos : pos + 3])
+            if code is None:
+                break
+            if text[pos + 3 : pos + 4] == "-":
+                match = _LEAD_STATUS.match(text, pos)
+                if match is not None and text[pos + 4] == text[pos]:
+                    # The usual multi-line reply: the same "NNN-x.y.z " begins every line.
+                    lead = match.group()
+                    needles = leads.get(lead)
+                    if needles is None:
+                        needles = leads[lead] = (
+                            f"\r\n{lead[:3]} {lead[4:]}",
+                            "\r\n" + lead,
+                        )
+                    final, between = needles
+                    last = text.find(final, pos)
+                    if last < 0:
+                        break
+                    end = text.find("\n", last + 2)
+                    texts = text[pos + len(lead) : last].split(between)
+                    if (
+                        end < 0
+                        or text[end - 1] != "\r"
+                        or text.count("\n", pos, last) != len(texts) - 1
+                        or len(texts) >= max_lines
+                    ):
+                        break  # unfinished, a line that does not continue it, too many lines
+                    if end - pos > max_length and _too_long(blob[pos : end - 1], max_length):
+                        break
+                    texts.append(text[last + len(final) : end - 1])
+                    reply = Reply(code, tuple(texts), match.group(1))
+                else:
+                    last = text.find(f"\r\n{text[pos : pos + 3]} ", pos)
+                    end = text.find("\n", last + 2) if last >= 0 else -1
+                    breaks = text.count("\n", pos, last)
+                    if (
+                        end < 0
+                        or text[end - 1] != "\r"
+                        or text.count(f"\n{text[pos : pos + 4]}", pos, last) != breaks
+                        or breaks + 2 > max_lines
+                    ):
+                        break
+                    raw = blob[pos : end - 1]
+                    if end - pos > max_length and _too_long(raw, max_length):
+                        break
+                    reply = reply_from_lines(code, raw.split(b"\r\n"))
+            else:
+                end = text.find("\n", pos + 3)
+                if (
+                    end < 0
+                    or text[end - 1] != "\r"
+                    or (text[pos + 3] != " " and end != pos + 4)
+                    or end - 1 - pos > max_length
+                ):
+                    break
+                line = text[pos : end - 1]
+                cached = cache.get(line)
+                if cached is None:
+                    reply = reply_from_lines(code, [blob[pos : end - 1]])
+                    if len(cache) < 64:
+                        cache[line] = reply
+                else:
+                    reply = cached
+            replies.append(reply)
+            pos = end + 1
+            ends.append(pos)
+        if not replies:
+            return False
+        buffer.read_exact(pos)
+        replies.reverse()
+        self._parsed = replies
+        self._parsed_bytes = blob
+        self._parsed_ends = ends
+        return True
+
     def _next_event(self) -> Event | Sentinel:
         if self._local_error is not None:
             error, self._local_error = self._local_error, None
@@ -609,6 +758,14 @@ class SmtpClient(BaseConnection):
         buffer = self._buffer
         while True:
             held = self._held
+            parsed = self._parsed
+            if parsed:
+                event = self._on_reply(parsed.pop())
+                if self._queue:
+                    self._release()
+                if event is not None:
+                    return event
+                continue
             if held:
                 batch = [held.pop()]
             else:
@@ -633,6 +790,8 @@ class SmtpClient(BaseConnection):
                             if self._ready_replies:
                                 return self._ready_replies.pop()
                             continue
+                    if not lines and self._parse_ahead():
+                        continue
                     # The lines of one reply, through its last line, at once.
                     batch = buffer.read_lines(
                         self.max_reply_lines - len(lines), through=_NOT_CONTINUED
