@@ -7,6 +7,8 @@ bytes). Whatever is sent and received, in whatever pieces, both must behave alik
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -400,3 +402,31 @@ def test_lmtp_counts_the_recipients_accepted_in_bulk(answers: list[bytes], cut: 
         outcomes.append((events, client.state))
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0][-1] == Reply(221, ("bye",))
+
+
+_PLAIN_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]"
+_PLAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+#: The simple mailbox as the grammar says it, without the possessive tricks.
+_PLAIN_SIMPLE = re.compile(
+    rf"{_PLAIN_ATEXT}+(?:\.{_PLAIN_ATEXT}+)*@{_PLAIN_LABEL}(?:\.{_PLAIN_LABEL})*"
+)
+
+
+@settings(max_examples=2000)
+@given(st.text('ab9Z-._+!"@[]\u00e9 ', max_size=14))
+def test_simple_mailbox_is_the_plain_grammar_and_a_mailbox(text: str) -> None:
+    from mailproto.smtp._parse import MAILBOX_RE
+    from mailproto.smtp._serialize import SIMPLE_MAILBOX_RE
+
+    simple = SIMPLE_MAILBOX_RE.fullmatch(text) is not None
+    assert simple == (_PLAIN_SIMPLE.fullmatch(text) is not None)
+    if simple:
+        assert MAILBOX_RE.fullmatch(text) is not None
+
+
+def test_a_bare_lf_inside_a_multi_line_reply_is_left_to_the_general_path() -> None:
+    data = b"250-x\n250-2.0.0\r\n250 2.1.5 Recipient ok\r\n"
+    for cuts in ([41], [len(data)], [1]):
+        fast = _run(SmtpClient, False, [Noop()], data, cuts)
+        assert fast == _run(_General, False, [Noop()], data, cuts)
+        assert Reply(250, ("x", "2.0.0", "2.1.5 Recipient ok")) in fast

@@ -86,6 +86,7 @@ _BULK: Final = 1024
 _is_rcpt: Final = partial(is_, RcptTo)
 #: The most bytes _parse_ahead looks at in one go.
 _WINDOW: Final = 1 << 14
+_WINDOW_ONE: Final = 1 << 10  # when it is to parse one reply
 #: A byte that is not ASCII.
 _NON_ASCII: Final = re.compile(rb"[\x80-\xff]")
 #: The reply codes, as text.
@@ -598,7 +599,11 @@ class SmtpClient(BaseConnection):
                 return False
             repeated = repeated[: size * count]
         buffer.read_exact(size * count)
-        deque(starmap(self._awaiting.popleft, repeat((), count)), maxlen=0)
+        awaiting = self._awaiting
+        if count == len(awaiting):
+            awaiting.clear()
+        else:
+            deque(starmap(awaiting.popleft, repeat((), count)), maxlen=0)
         reply = self._rcpt_reply
         self._ready_replies = [reply] * count
         if self.lmtp and reply.code < 300:
@@ -659,9 +664,12 @@ class SmtpClient(BaseConnection):
         awaiting = self._awaiting
         if not size or not awaiting or self._starttls_outstanding:
             return False
-        # Before a run of pipelined RCPTs, only this reply: theirs are read in bulk.
-        limit = 1 if len(awaiting) > 1 and type(awaiting[1]) is RcptTo else size
-        blob = buffer.peek(size if size < _WINDOW else _WINDOW)
+        if len(awaiting) > 1 and type(awaiting[1]) is RcptTo:
+            # Before a run of pipelined RCPTs, only this reply: theirs are read in bulk.
+            limit, window = 1, _WINDOW_ONE
+        else:
+            limit, window = size, _WINDOW
+        blob = buffer.peek(size if size < window else window)
         if not blob.isascii():
             other = _NON_ASCII.search(blob)
             blob = blob[: other.start()] if other is not None else blob
@@ -714,6 +722,7 @@ class SmtpClient(BaseConnection):
                         end < 0
                         or text[end - 1] != "\r"
                         or text.count(f"\n{text[pos : pos + 4]}", pos, last) != breaks
+                        or text.count("\r\n", pos, end + 1) != breaks + 2
                         or breaks + 2 > max_lines
                     ):
                         break
