@@ -430,3 +430,41 @@ def test_a_bare_lf_inside_a_multi_line_reply_is_left_to_the_general_path() -> No
         fast = _run(SmtpClient, False, [Noop()], data, cuts)
         assert fast == _run(_General, False, [Noop()], data, cuts)
         assert Reply(250, ("x", "2.0.0", "2.1.5 Recipient ok")) in fast
+
+
+def _scripted(client: SmtpClient, data: bytes, cut: int) -> list[object]:
+    events: list[object] = []
+    try:
+        for start in range(0, len(data), cut):
+            client.receive_data(data[start : start + cut])
+            while (event := client.next_event()) is not NEED_DATA:
+                events.append(event)
+                if isinstance(event, Reply) and event.code in (235, 535):
+                    client.send(Noop())
+                    client.send(Quit())
+        events.append(client.data_to_send())
+    except (LocalProtocolError, RemoteProtocolError) as exc:
+        events.append((type(exc).__name__, str(exc)))
+    return events
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 120), st.sampled_from([b"235 2.7.0 ok\r\n", b"535 5.7.8 no\r\n"]))
+def test_helo_fallback_and_auth_challenges_parsed_ahead(cut: int, outcome: bytes) -> None:
+    """Replies answered inside the client (a refused EHLO, a 334 challenge) in the middle of
+    replies parsed ahead."""
+    from mailproto.sasl import client_mechanism
+
+    data = (
+        b"220 mx\r\n502 5.5.1 no EHLO\r\n250 mx hello\r\n250 2.0.0 ok\r\n"
+        b"334 \r\n" + outcome + b"250 2.0.0 ok\r\n221 2.0.0 bye\r\n"
+    )
+    outcomes = []
+    for cls in (SmtpClient, _General):
+        client = cls()
+        client.send(Hello("EHLO", "c.example"))
+        client.send(Noop())
+        client.authenticate(client_mechanism("PLAIN", username="u", password="p"))
+        outcomes.append(_scripted(client, data, cut))
+    assert outcomes[0] == outcomes[1]
+    assert Reply(221, ("bye",), "2.0.0") in outcomes[0]

@@ -9,7 +9,7 @@ from collections import deque
 from functools import partial
 from itertools import islice, repeat, starmap, takewhile
 from operator import is_
-from typing import Final, cast
+from typing import Final
 
 from .._buffer import ReceiveBuffer
 from .._dotstuff import DotStuffer
@@ -94,8 +94,9 @@ _TEXT_CODES: Final = {key.decode(): code for key, code in REPLY_CODES.items()}
 #: The start of a reply line with an enhanced status code, "250-2.1.0 " (the status's
 #: class is checked against the code's separately).
 _LEAD_STATUS: Final = re.compile(r"[2-5][0-5][0-9]-([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
-#: For such a start: the start of the last line and of the next line, after a CRLF.
-_LEADS: dict[str, tuple[str, str]] = {}
+#: Such starts seen before: the code, the status, the start itself and how the last line
+#: begins (after the CRLF before it).
+_LEADS: dict[str, tuple[int, str, str, str]] = {}
 
 
 def _too_long(raw: bytes, limit: int) -> bool:
@@ -299,7 +300,7 @@ class SmtpClient(BaseConnection):
             return
         if ready == _READY_IDLE and type(event) in _PLAIN_TYPES:
             # NOOP and friends between transactions: nothing to check but the line itself.
-            command = cast(Noop | Help | Verify | Expand, event)
+            command: Noop | Help | Verify | Expand = event  # type: ignore[assignment]
             line = _BARE_LINES.get(type(command)) if command.argument == "" else None
             if line is None:
                 line = serialize_command(command)
@@ -543,6 +544,23 @@ class SmtpClient(BaseConnection):
         if ready:
             # The bulk of a long pipeline of RCPT commands: replies already read and known.
             return ready.pop()
+        parsed = self._parsed
+        if parsed and self._local_error is None:
+            # A reply parsed ahead (they come before anything else, the end of input too).
+            reply = parsed.pop()
+            awaiting = self._awaiting
+            if awaiting and type(awaiting[0]) in _PLAIN_TYPES and reply.code != 421:
+                # NOOP and friends: nothing changes but what is awaited.
+                awaiting.popleft()
+                self._blocking -= 1
+                if self._queue:
+                    self._release()
+                return reply
+            answer = self._on_reply(reply)
+            if self._queue:
+                self._release()
+            # None: the reply was answered (an AUTH challenge, HELO after EHLO); go on.
+            return answer if answer is not None else self.next_event()
         if self._held or not self._detour or self._local_error is not None:
             return self._next_event()  # the common case, without the base class's detour
         event = super().next_event()
@@ -683,53 +701,55 @@ class SmtpClient(BaseConnection):
         ends: list[int] = [0]  # where each reply's bytes end (and the next one's begin)
         pos = 0
         while len(replies) < limit:
-            code = codes.get(text[pos : pos + 3])
-            if code is None:
-                break
-            if text[pos + 3 : pos + 4] == "-":
-                match = _LEAD_STATUS.match(text, pos)
-                if match is not None and text[pos + 4] == text[pos]:
-                    # The usual multi-line reply: the same "NNN-x.y.z " begins every line.
-                    lead = match.group()
-                    needles = leads.get(lead)
-                    if needles is None:
-                        needles = leads[lead] = (
-                            f"\r\n{lead[:3]} {lead[4:]}",
-                            "\r\n" + lead,
-                        )
-                    final, between = needles
-                    last = text.find(final, pos)
-                    if last < 0:
-                        break
-                    end = text.find("\n", last + 2)
-                    texts = text[pos + len(lead) : last].split(between)
-                    if (
-                        end < 0
-                        or text[end - 1] != "\r"
-                        or text.count("\n", pos, last) != len(texts) - 1
-                        or len(texts) >= max_lines
-                    ):
-                        break  # unfinished, a line that does not continue it, too many lines
-                    if end - pos > max_length and _too_long(blob[pos : end - 1], max_length):
-                        break
-                    texts.append(text[last + len(final) : end - 1])
-                    reply = Reply(code, tuple(texts), match.group(1))
-                else:
-                    last = text.find(f"\r\n{text[pos : pos + 3]} ", pos)
-                    end = text.find("\n", last + 2) if last >= 0 else -1
-                    breaks = text.count("\n", pos, last)
-                    if (
-                        end < 0
-                        or text[end - 1] != "\r"
-                        or text.count(f"\n{text[pos : pos + 4]}", pos, last) != breaks
-                        or text.count("\r\n", pos, end + 1) != breaks + 2
-                        or breaks + 2 > max_lines
-                    ):
-                        break
-                    raw = blob[pos : end - 1]
-                    if end - pos > max_length and _too_long(raw, max_length):
-                        break
-                    reply = reply_from_lines(code, raw.split(b"\r\n"))
+            # The usual multi-line reply: the same "NNN-x.y.z " begins every line. Its start
+            # is most often one seen before.
+            known = leads.get(text[pos : pos + 10])
+            if known is None:
+                found = codes.get(text[pos : pos + 3])
+                if found is None:
+                    break
+                code = found
+                if text[pos + 3 : pos + 4] == "-":
+                    match = _LEAD_STATUS.match(text, pos)
+                    if match is not None and text[pos + 4] == text[pos]:
+                        lead = match.group()
+                        known = (code, match.group(1), lead, f"\r\n{lead[:3]} {lead[4:]}")
+                        if len(leads) < 256:
+                            leads[lead] = known
+            if known is not None:
+                code, status, lead, final = known
+                last = text.find(final, pos)
+                if last < 0:
+                    break
+                end = text.find("\n", last + 2)
+                texts = text[pos + len(lead) : last].split("\r\n" + lead)
+                if (
+                    end < 0
+                    or text[end - 1] != "\r"
+                    or text.count("\n", pos, last) != len(texts) - 1
+                    or len(texts) >= max_lines
+                ):
+                    break  # unfinished, a line that does not continue it, too many lines
+                if end - pos > max_length and _too_long(blob[pos : end - 1], max_length):
+                    break
+                texts.append(text[last + len(final) : end - 1])
+                reply = Reply(code, tuple(texts), status)
+            elif text[pos + 3 : pos + 4] == "-":
+                last = text.find(f"\r\n{text[pos : pos + 3]} ", pos)
+                end = text.find("\n", last + 2) if last >= 0 else -1
+                breaks = text.count("\n", pos, last)
+                if (
+                    end < 0
+                    or text[end - 1] != "\r"
+                    or text.count(f"\n{text[pos : pos + 4]}", pos, last) != breaks
+                    or text.count("\r\n", pos, end + 1) != breaks + 2
+                    or breaks + 2 > max_lines
+                ):
+                    break
+                raw = blob[pos : end - 1]
+                if end - pos > max_length and _too_long(raw, max_length):
+                    break
+                reply = reply_from_lines(code, raw.split(b"\r\n"))
             else:
                 end = text.find("\n", pos + 3)
                 if (
