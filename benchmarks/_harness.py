@@ -37,7 +37,13 @@ class Comparison:
 
 def seconds_per_call(fn: Callable[[], object], *, min_time: float = 0.3, repeat: int = 3) -> float:
     """Best-of-``repeat`` wall time of one call, each round running for at least ``min_time``."""
-    fn()  # warm up caches and lazy imports
+    # Warm up for a whole round, not one call: caches, lazy imports, and the allocator, which
+    # hands out large buffers through fresh (page-faulting) mappings until it has seen them
+    # freed a few times; the first round of a large-message benchmark would measure that.
+    start = time.perf_counter()
+    fn()
+    while time.perf_counter() - start < min_time:
+        fn()
     best = float("inf")
     for _ in range(repeat):
         calls = 0
