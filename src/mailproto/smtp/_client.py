@@ -201,6 +201,7 @@ class SmtpClient(BaseConnection):
         self._parsed_ends: list[int] = [0]  # where each reply's bytes end in them
         # The latest RCPT reply taken from the reply cache, as a line with its CRLF.
         self._rcpt_line = b""
+        self._rcpt_probed = False  # whether two RCPT reply lines have been taken to find it
         self._rcpt_reply = Reply(250)
         # Whether next_event must take the base class's path (see _needs_detour).
         self._detour = False
@@ -471,8 +472,11 @@ class SmtpClient(BaseConnection):
     def _flush_rcpts(self) -> None:
         """Turn the forward paths of RCPT commands written at once into their lines."""
         paths = self._rcpt_paths
-        lines = "RCPT TO:<" + ">\r\nRCPT TO:<".join(paths) + ">\r\n"
-        self._outgoing.append(lines.encode())  # ASCII: the paths are simple mailboxes
+        outgoing = self._outgoing
+        # In pieces of moderate size: one huge string, copied and encoded, costs more.
+        for start in range(0, len(paths), 2048):
+            lines = "RCPT TO:<" + ">\r\nRCPT TO:<".join(paths[start : start + 2048]) + ">\r\n"
+            outgoing.append(lines.encode())  # ASCII: the paths are simple mailboxes
         paths.clear()
 
     def data_to_send(self) -> bytes:
@@ -810,6 +814,11 @@ class SmtpClient(BaseConnection):
                             # A run of pipelined RCPT replies: at most one line per RCPT.
                             if self._repeated_rcpt_replies(run):
                                 return self._ready_replies.pop()
+                            if not self._rcpt_line and not self._rcpt_probed:
+                                # Take two first: should the first line repeat, the second
+                                # makes it known and the rest are compared in one go.
+                                self._rcpt_probed = True
+                                run = 2
                             batch = buffer.read_lines(run)
                             if not batch:
                                 return NEED_DATA
