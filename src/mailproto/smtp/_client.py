@@ -84,6 +84,9 @@ _Greeting = None
 #: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
 _BULK: Final = 1024
 _is_rcpt: Final = partial(is_, RcptTo)
+#: What stands for a RCPT written at once among the awaited commands: only the kind of an
+#: awaited command matters, and the caller's event need not be kept alive.
+_AWAITED_RCPT: Final = RcptTo("postmaster")
 #: The most bytes _parse_ahead looks at in one go.
 _WINDOW: Final = 1 << 14
 _WINDOW_ONE: Final = 1 << 10  # when it is to parse one reply
@@ -291,7 +294,7 @@ class SmtpClient(BaseConnection):
                 if ready == _READY_PIPE and not self._blocking and not self._queue:
                     # Written at once; the lines are made in one go when they are taken.
                     self._rcpt_paths.append(path)
-                    self._awaiting.append(event)
+                    self._awaiting.append(_AWAITED_RCPT)
                     return
                 data = f"RCPT TO:<{path}>\r\n".encode()
             else:
