@@ -127,6 +127,13 @@ _REPLY_LINES = [
     b"\r\n",
     b"250 " + b"y" * 40 + b"\r\n",
     b"250-" + b"z" * 40 + b"\r\n",
+    b"250 2.1.5 <a@example.net> ok\r\n",
+    b"250 2.1.5 <b@example.net> ok\r\n",
+    b"250 2.1.5 caf\xc3\xa9 \xff\r\n",
+    b"250 2.1.5\r\n",
+    b"250 2.1.50 long\r\n",
+    b"250 4.1.5 wrong class\r\n",
+    b"421 4.4.2 closing\r\n",
 ]
 
 
@@ -228,7 +235,9 @@ def test_fast_paths_behave_as_the_general_path(
     st.lists(st.sampled_from(_ADDRESSES[:4]), min_size=1, max_size=80),
     st.lists(
         st.tuples(
-            st.sampled_from(_REPLY_LINES[:3] + _REPLY_LINES[17:22] + _REPLY_LINES[4:7]),
+            st.sampled_from(
+                _REPLY_LINES[:3] + _REPLY_LINES[17:22] + _REPLY_LINES[4:7] + _REPLY_LINES[-7:]
+            ),
             st.integers(1, 40),
         ),
         min_size=1,
@@ -468,3 +477,44 @@ def test_helo_fallback_and_auth_challenges_parsed_ahead(cut: int, outcome: bytes
         outcomes.append(_scripted(client, data, cut))
     assert outcomes[0] == outcomes[1]
     assert Reply(221, ("bye",), "2.0.0") in outcomes[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"250 2.1.5 <%d> ok\r\n", b"550 5.1.1 <%d> unknown\r\n", b"250 2.1.5 ok\r\n"]
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.lists(st.integers(1, 500), min_size=1, max_size=3),
+)
+def test_rcpt_replies_naming_each_recipient_behave_as_one_by_one(
+    kinds: list[bytes], cuts: list[int]
+) -> None:
+    """Servers that name the recipient in each reply: lines that share only their start."""
+    lines = [kind % i if b"%d" in kind else kind for i, kind in enumerate(kinds)]
+    commands: list[Event] = [MailFrom("a@example.org")]
+    commands += [RcptTo(f"u{i}@example.net") for i in range(len(lines))]
+    data = b"250 2.1.0 OK\r\n" + b"".join(lines)
+    fast = _run(SmtpClient, True, commands, data, cuts)
+    assert fast == _run(_General, True, commands, data, cuts)
+    assert sum(isinstance(event, Reply) for event in fast) == len(lines) + 3
+
+
+def test_rcpt_replies_sharing_a_start_in_awkward_shapes() -> None:
+    shapes = [
+        [b"250 4.1.5 wrong class\r\n"] * 3,
+        [b"250 2.1.5 <a> ok\r\n", b"250 2.1.5 <b> ok\r\n"] + [b"250 2.1.5 <b> ok\r\n"] * 50,
+        [b"250 2.1.5 <a> ok\r\n", b"250 2.1.5\r\n", b"250 2.1.5 <c> ok\r\n"],
+        [b"421 4.4.2 <a> bye\r\n", b"421 4.4.2 <b> bye\r\n"],
+        [b"550 5.1.1 <a> no\r\n", b"550 5.1.1 <b>\xff no\r\n", b"250 2.1.5 <c> ok\r\n"],
+    ]
+    for lines in shapes:
+        commands: list[Event] = [MailFrom("a@example.org")]
+        commands += [RcptTo(f"u{i}@example.net") for i in range(len(lines))]
+        data = b"250 2.1.0 OK\r\n" + b"".join(lines)
+        for cut in (1, 7, 64, len(data)):
+            fast = _run(SmtpClient, True, commands, data, [cut])
+            assert fast == _run(_General, True, commands, data, [cut]), (lines, cut)

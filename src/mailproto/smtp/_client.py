@@ -8,7 +8,7 @@ import re
 from collections import deque
 from functools import partial
 from itertools import islice, repeat, starmap, takewhile
-from operator import is_
+from operator import is_, methodcaller
 from typing import Final
 
 from .._buffer import ReceiveBuffer
@@ -87,6 +87,8 @@ _is_rcpt: Final = partial(is_, RcptTo)
 #: What stands for a RCPT written at once among the awaited commands: only the kind of an
 #: awaited command matters, and the caller's event need not be kept alive.
 _AWAITED_RCPT: Final = RcptTo("postmaster")
+#: The start of a single-line reply with an enhanced status: "250 2.1.5 ".
+_FINAL_STATUS: Final = re.compile(rb"[2-5][0-5][0-9] ([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
 #: The most bytes _parse_ahead looks at in one go.
 _WINDOW: Final = 1 << 14
 _WINDOW_ONE: Final = 1 << 10  # when it is to parse one reply
@@ -189,10 +191,8 @@ class SmtpClient(BaseConnection):
         self._auth_verified = False
         self._quit_sent = False
         self._accepted = 0
-        # Single-line replies seen before (never a 421, which closes the session), by line,
-        # and which of those lines are positive.
+        # Single-line replies seen before (never a 421, which closes the session), by line.
         self._reply_cache: dict[bytes, Reply] = {}
-        self._accepting: set[bytes] = set()
         # Replies to the next awaited RCPT commands, taken from held lines that are in the
         # reply cache, last first.
         self._ready_replies: list[Reply] = []
@@ -644,29 +644,53 @@ class SmtpClient(BaseConnection):
         if len(held) > len(self._awaiting):
             return  # a 421 among them closed the session: the rest are read one by one
         cache = self._reply_cache
-        # Replies are never false, so filter() drops exactly the lines not in the cache.
-        replies = list(filter(None, map(cache.get, held)))
-        if len(replies) == len(held):
-            lines = held
-            self._held = []
-        else:
-            known = len(list(takewhile(cache.__contains__, reversed(held))))
-            if not known:
-                return
-            lines = held[-known:]
-            del held[-known:]
+        # Only as far as the first line not in the cache: the work stays linear however
+        # known and unknown lines alternate.
+        known = len(list(takewhile(cache.__contains__, reversed(held))))
+        if known:
+            if known == len(held):
+                lines = held
+                self._held = []
+            else:
+                lines = held[-known:]
+                del held[-known:]
             replies = list(map(cache.__getitem__, lines))
+            self._rcpt_line = lines[0] + b"\r\n"  # the latest, for _repeated_rcpt_replies
+            self._rcpt_reply = replies[0]
+        else:
+            # Replies that differ only in their text (many servers name the recipient):
+            # the lines that begin with the first one's code and enhanced status.
+            first = held[-1]
+            code = REPLY_CODES.get(first[:3])
+            status = _FINAL_STATUS.match(first)
+            if code is None or code == 421 or status is None or first[4] != first[0]:
+                return
+            lead = status.group()
+            count = len(list(takewhile(methodcaller("startswith", lead), reversed(held))))
+            if count < 2:
+                return
+            lines = held[-count:]
+            del held[-count:]
+            lines.reverse()
+            # Split where each next line's lead was: no line holds an LF.
+            texts = (
+                b"\n".join(lines)[len(lead) :]
+                .decode("utf-8", "surrogateescape")
+                .split("\n" + lead.decode("ascii"))
+            )
+            texts.reverse()
+            replies = list(map(Reply, repeat(code), zip(texts), repeat(status.group(1).decode())))
+            self._rcpt_line = lines[-1] + b"\r\n"  # should the server repeat itself after all
+            self._rcpt_reply = replies[0]
         # Their commands are answered now: the replies wait only to be returned. A RCPT reply
         # releases nothing (RCPT commands are awaited in a run only when pipelining, and the
         # replies change neither what blocks the pipeline nor whether DATA is open).
         deque(starmap(self._awaiting.popleft, repeat((), len(replies))), maxlen=0)
         self._ready_replies = replies  # last first, as the lines were held
-        self._rcpt_line = lines[0] + b"\r\n"  # the latest, for _repeated_rcpt_replies
-        self._rcpt_reply = replies[0]
         if self.lmtp:
             # Counted now rather than one by one: only the reply to a later command (LMTP's
             # end of message) looks at the count, and MAIL's reply, which resets it, is past.
-            self._accepted += sum(map(self._accepting.__contains__, lines))
+            self._accepted += sum(reply.code < 300 for reply in replies)
 
     def _parse_ahead(self) -> bool:
         """Parse the whole replies waiting in the buffer at once, if they are plain ones.
@@ -887,8 +911,6 @@ class SmtpClient(BaseConnection):
                 reply = reply_from_lines(code, batch)
                 if len(self._reply_cache) < 64 and code != 421:
                     self._reply_cache[first] = reply
-                    if code < 300:
-                        self._accepting.add(first)
                 return reply
             self._code = code
             self._continued = first[:4]
