@@ -349,13 +349,16 @@ def test_rcpt_written_in_order_with_what_the_pipeline_holds_back() -> None:
         client.send(RcptTo("c@example.net", {"NOTIFY": "NEVER"}))
         client.send(Noop())
         client.send(RcptTo("d@example.net"))
+        client.send(RcptTo("e@example.net"))
         assert client.data_to_send() == (
             b"EHLO c.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
             b"RCPT TO:<c@example.net> NOTIFY=NEVER\r\nNOOP\r\n"
         ), cls
         client.receive_data(b"250 ok\r\n" * 4)
         assert [client.next_event() for _ in range(5)] == [Reply(250, ("ok",))] * 4 + [NEED_DATA]
-        assert client.data_to_send() == b"RCPT TO:<d@example.net>\r\n", cls
+        assert client.data_to_send() == b"RCPT TO:<d@example.net>\r\nRCPT TO:<e@example.net>\r\n"
+        client.send(RcptTo("f@example.net"))
+        assert client.data_to_send() == b"RCPT TO:<f@example.net>\r\n", cls
 
 
 def test_reply_line_limit_is_the_same_for_replies_parsed_ahead() -> None:

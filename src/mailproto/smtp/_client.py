@@ -76,6 +76,7 @@ _READY_NONE: Final = 0
 _READY_IDLE: Final = 1  # NOOP, HELP, VRFY, EXPN: between transactions, nothing holds them back
 _READY_RCPT: Final = 2  # more RCPTs: a RCPT was sent in this transaction, nothing holds them back
 _READY_PIPE: Final = 3  # the same, and commands are pipelined
+_READY_DIRECT: Final = 4  # the same, and nothing is queued or blocks the pipeline: write now
 _simple_mailbox: Final = _SIMPLE_MAILBOX.fullmatch
 
 _Greeting = None
@@ -291,7 +292,7 @@ class SmtpClient(BaseConnection):
             # The common case of a long pipelined list, without the general checks below.
             path = event.forward_path
             if not event.params and _simple_mailbox(path) is not None:
-                if ready == _READY_PIPE and not self._blocking and not self._queue:
+                if ready == _READY_DIRECT:
                     # Written at once; the lines are made in one go when they are taken.
                     self._rcpt_paths.append(path)
                     self._awaiting.append(_AWAITED_RCPT)
@@ -354,7 +355,12 @@ class SmtpClient(BaseConnection):
         elif self._tx is None:
             self._ready = _READY_IDLE
         elif self._tx == "rcpt":
-            self._ready = _READY_PIPE if self._pipelining else _READY_RCPT
+            if not self._pipelining:
+                self._ready = _READY_RCPT
+            elif self._blocking or self._queue:
+                self._ready = _READY_PIPE
+            else:
+                self._ready = _READY_DIRECT
         else:
             self._ready = _READY_NONE
 
@@ -495,9 +501,9 @@ class SmtpClient(BaseConnection):
             gate, data, command = queue[0]
             if gate == _CMD:
                 if awaiting and (self._blocking or not self._pipelining):
-                    return
+                    break
             elif gate == _DATA and not self._data_open:
-                return
+                break
             queue.popleft()
             if type(command) is Bdat and "CHUNKING" not in self.extensions:
                 # A server without CHUNKING would read the chunk's octets as commands: never
@@ -522,6 +528,9 @@ class SmtpClient(BaseConnection):
                     self._blocking += 1
                 elif cls is EndOfData:
                     self._data_open = False
+        if self._ready >= _READY_PIPE:
+            # What blocks the pipeline or waits in the queue decides whether RCPTs go at once.
+            self._ready = _READY_PIPE if self._blocking or queue else _READY_DIRECT
 
     # -- receiving ------------------------------------------------------------------------------
 
