@@ -521,3 +521,64 @@ def test_rcpt_replies_sharing_a_start_in_awkward_shapes() -> None:
         for cut in (1, 7, 64, len(data)):
             fast = _run(SmtpClient, True, commands, data, [cut])
             assert fast == _run(_General, True, commands, data, [cut]), (lines, cut)
+
+
+def test_rcpts_written_at_once_count_as_awaited_before_their_bytes_are_taken() -> None:
+    """Replies read, timeouts asked and the session closed before data_to_send() see the
+    RCPTs written at once just as the general path does."""
+    for ending in (b"250 2.1.5 ok\r\n" * 3, b"250 2.1.5 ok\r\n421 4.3.0 bye\r\n"):
+        outcomes = []
+        for cls in (SmtpClient, _General):
+            client = cls()
+            client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
+            client.send(Hello("EHLO", "c.example"))
+            client.next_event()
+            client.next_event()
+            client.send(MailFrom("a@example.org"))
+            client.send(RcptTo("b@example.net"))
+            # The server answers early, before the other RCPTs are even sent.
+            client.receive_data(b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n" + ending)
+            log: list[object] = [client.next_event(), client.read_timeout]
+            client.send(RcptTo("c@example.net"))
+            client.send(RcptTo("d@example.net"))
+            log.append(client.read_timeout)
+            try:
+                while (event := client.next_event()) is not NEED_DATA:
+                    log.append(event)
+                    if isinstance(event, ConnectionClosed):
+                        break
+            except RemoteProtocolError as exc:
+                log.append(str(exc))
+            log += [client.data_to_send(), client.state, client.read_timeout]
+            client.receive_data(b"")
+            try:
+                log.append(client.next_event())
+            except RemoteProtocolError as exc:
+                log.append(str(exc))
+            outcomes.append(log)
+        assert outcomes[0] == outcomes[1]
+        written = [item for item in outcomes[0] if isinstance(item, bytes)]
+        assert written[-1].endswith(b"RCPT TO:<c@example.net>\r\nRCPT TO:<d@example.net>\r\n")
+
+
+def test_replies_parsed_ahead_answer_rcpts_written_after_them() -> None:
+    outcomes = []
+    for cls in (SmtpClient, _General):
+        client = cls()
+        client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
+        client.send(Hello("EHLO", "c.example"))
+        client.next_event()
+        client.next_event()
+        client.send(MailFrom("a@example.org"))
+        client.receive_data(b"250 2.1.0 ok\r\n250 2.1.5 b\r\n250 2.1.5 c\r\n")
+        log: list[object] = [client.next_event()]
+        client.send(RcptTo("b@example.net"))
+        client.send(RcptTo("c@example.net"))
+        log += [client.next_event(), client.next_event(), client.next_event()]
+        client.send(RcptTo("d@example.net"))
+        log += [client.read_timeout, client.state, client.data_to_send()]
+        outcomes.append(log)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][2] == Reply(250, ("c",), "2.1.5")
+    assert outcomes[0][3] is NEED_DATA
+    assert outcomes[0][4] == 300.0  # the RCPT written last awaits its reply

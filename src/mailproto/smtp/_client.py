@@ -257,7 +257,7 @@ class SmtpClient(BaseConnection):
     @property
     def read_timeout(self) -> float | None:
         """The RFC 5321 4.5.3.2 timeout for the reply awaited now."""
-        if self._ready_replies:
+        if self._ready_replies or (self._rcpt_paths and not self._awaiting):
             return CLIENT_TIMEOUTS["RCPT"]  # RCPT replies read and not yet returned
         if not self._awaiting:
             return CLIENT_TIMEOUTS["block"] if self._data_open else None
@@ -295,7 +295,6 @@ class SmtpClient(BaseConnection):
                 if ready == _READY_DIRECT:
                     # Written at once; the lines are made in one go when they are taken.
                     self._rcpt_paths.append(path)
-                    self._awaiting.append(_AWAITED_RCPT)
                     return
                 data = f"RCPT TO:<{path}>\r\n".encode()
             else:
@@ -479,8 +478,15 @@ class SmtpClient(BaseConnection):
         self._auth_mech = mechanism
 
     def _flush_rcpts(self) -> None:
-        """Turn the forward paths of RCPT commands written at once into their lines."""
+        """Turn the forward paths of RCPT commands written at once into their lines, and
+        count their RCPTs among the awaited commands.
+
+        Until then they are only in ``_rcpt_paths``: whatever reads the outgoing bytes or the
+        awaited commands calls this first (data_to_send, _release, the reading of replies,
+        read_timeout, _shut).
+        """
         paths = self._rcpt_paths
+        self._awaiting.extend(repeat(_AWAITED_RCPT, len(paths)))
         outgoing = self._outgoing
         # In pieces of moderate size: one huge string, copied and encoded, costs more.
         for start in range(0, len(paths), 2048):
@@ -563,6 +569,8 @@ class SmtpClient(BaseConnection):
         parsed = self._parsed
         if parsed and self._local_error is None:
             # A reply parsed ahead (they come before anything else, the end of input too).
+            if self._rcpt_paths:
+                self._flush_rcpts()
             reply = parsed.pop()
             awaiting = self._awaiting
             if awaiting and type(awaiting[0]) in _PLAIN_TYPES and reply.code != 421:
@@ -824,6 +832,8 @@ class SmtpClient(BaseConnection):
             error, self._local_error = self._local_error, None
             self._ready_replies, self._ready_stash = self._ready_stash, []
             raise error
+        if self._rcpt_paths:
+            self._flush_rcpts()
         buffer = self._buffer
         while True:
             held = self._held
@@ -1110,6 +1120,8 @@ class SmtpClient(BaseConnection):
             self._discarding = True
 
     def _shut(self) -> None:
+        if self._rcpt_paths:
+            self._flush_rcpts()  # written before the end: their bytes still go out
         self._queue.clear()
         self._awaiting.clear()
         self._owed = 0
