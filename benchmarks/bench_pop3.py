@@ -69,8 +69,11 @@ def _corpus_messages(corpus: Path | None, count: int) -> list[bytes] | None:
     found = []
     for path in sorted((corpus / "messages").rglob("*")):
         if path.is_file() and path.stat().st_size < 200_000:
-            # As a store that promises CRLF (crlf_messages=True) holds them.
-            found.append(re.sub(rb"\r?\n", b"\r\n", path.read_bytes()))
+            # As a store that promises CRLF (crlf_messages=True) holds them: complete lines.
+            message = re.sub(rb"\r?\n", b"\r\n", path.read_bytes())
+            if max(map(len, message.split(b"\n"))) > 2000:
+                continue  # poplib refuses lines over 2048 bytes ("line too long")
+            found.append(message if message.endswith(b"\r\n") else message + b"\r\n")
             if len(found) == count:
                 return found
     return None
@@ -114,6 +117,10 @@ class _Session:
                     server.send_message(data)
                 else:  # streamed from the store, as a large message would be
                     server.send(MessageStart())
+                    pending.append(server.data_to_send())
+                    received += self._to_client(b"".join(pending))
+                    pending.clear()
+                    size = 0
                     for start in range(0, len(data), READ):
                         server.send(MessageData(data[start : start + READ]))
                         received += self._to_client(server.data_to_send())

@@ -236,6 +236,13 @@ class POP3Client(BaseConnection):
 
     # -- receiving --------------------------------------------------------------------------------
 
+    def next_event(self) -> Event | Sentinel:
+        """Parse and return the next answer (or piece of one), or NEED_DATA."""
+        if self._ready is not None:
+            # The rest of an answer read whole: nothing else can come before it.
+            return self._message_chunk()
+        return super().next_event()
+
     def _next_event(self) -> Event | Sentinel:
         if self._in_message:
             return self._message_chunk()
