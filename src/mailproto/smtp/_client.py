@@ -84,10 +84,10 @@ _Greeting = None
 
 #: The most lines taken from the buffer in one go for a run of pipelined RCPT replies.
 _BULK: Final = 1024
-_is_rcpt: Final = partial(is_, RcptTo)
-#: What stands for a RCPT written at once among the awaited commands: only the kind of an
-#: awaited command matters, and the caller's event need not be kept alive.
+#: What stands for every RCPT among the awaited commands: only the kind of an awaited
+#: command matters, and the caller's event need not be kept alive.
 _AWAITED_RCPT: Final = RcptTo("postmaster")
+_is_rcpt: Final = partial(is_, _AWAITED_RCPT)
 #: The start of a single-line reply with an enhanced status: "250 2.1.5 ".
 _FINAL_STATUS: Final = re.compile(rb"[2-5][0-5][0-9] ([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
 #: The most bytes _parse_ahead looks at in one go.
@@ -528,8 +528,8 @@ class SmtpClient(BaseConnection):
                 self._flush_rcpts()
             self._outgoing.append(data)
             if command is not None:
-                awaiting.append(command)
                 cls = type(command)
+                awaiting.append(_AWAITED_RCPT if cls is RcptTo else command)
                 if cls not in _PIPELINABLE_TYPES:
                     self._blocking += 1
                 elif cls is EndOfData:
@@ -851,11 +851,12 @@ class SmtpClient(BaseConnection):
                 awaiting = self._awaiting
                 lines = self._lines
                 try:
-                    if not lines and len(awaiting) > 1 and type(awaiting[0]) is RcptTo:
-                        kinds = list(map(type, islice(awaiting, _BULK)))
-                        run = len(kinds)
-                        if kinds.count(RcptTo) != run:
-                            run = len(list(takewhile(_is_rcpt, kinds)))
+                    if not lines and len(awaiting) > 1 and awaiting[0] is _AWAITED_RCPT:
+                        # Every awaited RCPT is the same stand-in: count them by identity.
+                        head = list(islice(awaiting, _BULK))
+                        run = len(head)
+                        if head.count(_AWAITED_RCPT) != run:
+                            run = len(list(takewhile(_is_rcpt, head)))
                         if run > 1:
                             # A run of pipelined RCPT replies: at most one line per RCPT.
                             if self._repeated_rcpt_replies(run):
