@@ -481,13 +481,17 @@ class ReceiveBuffer:
         machinery on every one; the price is one extra search of the bytes already buffered
         when it returns ``None``.
         """
-        self._drop_ahead()
+        self._lines_in_a_row = 0
+        if self._ahead:
+            self._drop_ahead()
         data = self._data
         start = self._start
-        if data[start : start + 3] == _EMPTY_BLOCK:
-            self._consume(start + 3)
-            return b""
-        stuffed = [start] if data[start : start + 1] == b"." else []
+        stuffed = []
+        if data[start : start + 1] == b".":
+            if data[start : start + 3] == _EMPTY_BLOCK:
+                self._consume(start + 3)
+                return b""
+            stuffed.append(start)
         resume = start
         while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
             hit, resume = match.span()

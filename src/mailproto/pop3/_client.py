@@ -138,6 +138,7 @@ class POP3Client(BaseConnection):
         self._challenge_pending = False
         self._greeting: Greeting | None = None
         self._capabilities: Capabilities | None = None
+        self._pipelines = bool(pipelining)  # what the pipelining property says, kept current
         self._utf8 = False
 
     # -- public properties ------------------------------------------------------------------------
@@ -160,10 +161,7 @@ class POP3Client(BaseConnection):
     @property
     def pipelining(self) -> bool:
         """Whether commands are written without waiting for the previous answer."""
-        if self._pipelining_choice is not None:
-            return self._pipelining_choice
-        caps = self._capabilities
-        return caps is not None and caps.has("PIPELINING")
+        return self._pipelines
 
     @property
     def utf8(self) -> bool:
@@ -189,6 +187,22 @@ class POP3Client(BaseConnection):
             self._challenge_pending = False
             self._write(line)
             return
+        if (
+            type(event) is Retr
+            and self._state is State.TRANSACTION
+            and self._barrier is None
+            and type(event.msg) is int
+            and event.msg >= 1
+        ):
+            # What a download sends most, without the general checks (all of which it passes).
+            line = b"RETR %d\r\n" % event.msg
+            if self._sent and not self._pipelines:
+                self._held.append(event)
+                self._held_lines.append(line)
+            else:
+                self._sent.append(event)
+                self._outgoing.append(line)
+            return
         if not isinstance(event, Command):
             raise LocalProtocolError(f"a client sends commands, not {event!r}")
         self._check(event)
@@ -197,12 +211,18 @@ class POP3Client(BaseConnection):
             self._barrier = event
         if isinstance(event, _LOGINS):
             self._logins += 1
-        if self._sent and not self.pipelining:
+        if self._sent and not self._pipelines:
             self._held.append(event)
             self._held_lines.append(line)
             return
         self._sent.append(event)
         self._write(line)
+
+    def _set_capabilities(self, caps: Capabilities | None) -> None:
+        self._capabilities = caps
+        choice = self._pipelining_choice
+        if choice is None:
+            self._pipelines = caps is not None and caps.has("PIPELINING")
 
     def _check(self, command: Command) -> None:
         if self._state is State.GREETING:
@@ -229,7 +249,7 @@ class POP3Client(BaseConnection):
         if self._held and not self._sent:
             self._sent.append(self._held.popleft())
             self._write(self._held_lines.popleft())
-            if self.pipelining:
+            if self._pipelines:
                 while self._held:
                     self._sent.append(self._held.popleft())
                     self._write(self._held_lines.popleft())
@@ -299,21 +319,22 @@ class POP3Client(BaseConnection):
         return Err(text, code)
 
     def _positive(self, command: Command, line: bytes, text: str, code: str | None) -> Event:
-        rest = line[4:]
-        match command:
-            case Retr(_) | Top(_, _):
-                self._in_message = True
-                # Most answers have arrived whole with their first line: take them at once.
-                whole = self._buffer.read_whole_block(
+        cls = type(command)
+        if cls is Retr or cls is Top:
+            self._in_message = True
+            # Most answers have arrived whole with their first line: take them at once.
+            whole = self._buffer.read_whole_block(
+                bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
+            )
+            if whole is not None:
+                self._ready = whole
+            else:
+                self._buffer.begin_block(
                     bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
                 )
-                if whole is not None:
-                    self._ready = whole
-                else:
-                    self._buffer.begin_block(
-                        bare_line_endings=self.bare_line_endings, max_size=self.max_message_size
-                    )
-                return MessageStart(text)
+            return MessageStart(text)
+        rest = line[4:]
+        match command:
             case Stat():
                 count, size = _stat(rest)
                 self._finish()
@@ -337,7 +358,7 @@ class POP3Client(BaseConnection):
                 self._close()
             case Stls():
                 self._finish()
-                self._capabilities = None
+                self._set_capabilities(None)
                 self._begin_tls()
                 return Ok(text, code)
             case Utf8():
@@ -411,7 +432,7 @@ class POP3Client(BaseConnection):
             return UidListing(tuple(entries), listing.text)  # type: ignore[arg-type]
         if isinstance(command, Capa):
             caps = Capabilities(tuple(entries), listing.text)  # type: ignore[arg-type]
-            self._capabilities = caps
+            self._set_capabilities(caps)
             return caps
         return LangListing(tuple(entries), listing.text)  # type: ignore[arg-type]
 
