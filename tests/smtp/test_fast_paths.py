@@ -513,6 +513,10 @@ def test_rcpt_replies_sharing_a_start_in_awkward_shapes() -> None:
         [b"250 2.1.5 <a> ok\r\n", b"250 2.1.5\r\n", b"250 2.1.5 <c> ok\r\n"],
         [b"421 4.4.2 <a> bye\r\n", b"421 4.4.2 <b> bye\r\n"],
         [b"550 5.1.1 <a> no\r\n", b"550 5.1.1 <b>\xff no\r\n", b"250 2.1.5 <c> ok\r\n"],
+        [b"250 ok\n"] * 4,
+        [b"250 ok\r\n", b"250 ok\n", b"250 ok\r\n", b"250 ok\r\n"],
+        [b"250\r\n"] * 3,
+        [b"250-2.1.5 two\r\n", b"250 2.1.5 lines\r\n", b"250 2.1.5 lines\r\n"],
     ]
     for lines in shapes:
         commands: list[Event] = [MailFrom("a@example.org")]

@@ -205,7 +205,6 @@ class SmtpClient(BaseConnection):
         self._parsed_ends: list[int] = [0]  # where each reply's bytes end in them
         # The latest RCPT reply taken from the reply cache, as a line with its CRLF.
         self._rcpt_line = b""
-        self._rcpt_probed = False  # whether two RCPT reply lines have been taken to find it
         self._rcpt_reply = Reply(250)
         # Whether next_event must take the base class's path (see _needs_detour).
         self._detour = False
@@ -652,6 +651,26 @@ class SmtpClient(BaseConnection):
             self._accepted += count
         return True
 
+    def _learn_rcpt_line(self) -> None:
+        """Take the first waiting RCPT reply as the line to look for, if it is a plain one.
+
+        Plain: a known code and a space, or the code alone, then CRLF, within the length
+        limit; its reply is what the general path makes of it. Nothing is consumed.
+        """
+        blob = self._buffer.peek(self.max_reply_line_length + 2)
+        end = blob.find(b"\n")
+        code = REPLY_CODES.get(blob[:3])
+        if (
+            end < 0
+            or code is None
+            or code == 421
+            or blob[end - 1 : end] != b"\r"
+            or (blob[3:4] != b" " and end != 4)
+        ):
+            return
+        self._rcpt_line = blob[: end + 1]
+        self._rcpt_reply = reply_from_lines(code, [blob[: end - 1]])
+
     def _resolve_held(self) -> None:
         """Turn the held lines that are known single-line replies into ready replies.
 
@@ -859,13 +878,10 @@ class SmtpClient(BaseConnection):
                             run = len(list(takewhile(_is_rcpt, head)))
                         if run > 1:
                             # A run of pipelined RCPT replies: at most one line per RCPT.
+                            if not self._rcpt_line:
+                                self._learn_rcpt_line()
                             if self._repeated_rcpt_replies(run):
                                 return self._ready_replies.pop()
-                            if not self._rcpt_line and not self._rcpt_probed:
-                                # Take two first: should the first line repeat, the second
-                                # makes it known and the rest are compared in one go.
-                                self._rcpt_probed = True
-                                run = 2
                             batch = buffer.read_lines(run)
                             if not batch:
                                 return NEED_DATA
