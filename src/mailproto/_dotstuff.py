@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["DotStuffer", "dot_stuff"]
+__all__ = ["DotStuffer", "dot_stuff", "dot_stuff_parts"]
 
 _ANY_EOL: Final = re.compile(rb"\r\n|\r|\n")
 # A line that begins with a dot. The regular expression engine finds these about twice as fast
@@ -96,6 +96,17 @@ def dot_stuff(
     message: bytes, *, normalize_line_endings: bool = True, assume_crlf: bool = False
 ) -> bytes:
     """Return ``message`` as a complete dot-stuffed block, terminator included."""
+    body, end = dot_stuff_parts(
+        message, normalize_line_endings=normalize_line_endings, assume_crlf=assume_crlf
+    )
+    return body + end
+
+
+def dot_stuff_parts(
+    message: bytes, *, normalize_line_endings: bool = True, assume_crlf: bool = False
+) -> tuple[bytes, bytes]:
+    """:func:`dot_stuff` as the stuffed message and what ends it, to be written one after the
+    other without joining them (which would copy the message once more)."""
     if assume_crlf or not normalize_line_endings:
         # What DotStuffer does with these options, for a whole message in one call.
         if _LINE_DOT_SEARCH(message) is not None:
@@ -103,7 +114,7 @@ def dot_stuff(
         if message[:1] == b".":
             message = b"." + message
         if not message or message.endswith(b"\r\n"):
-            return message + b".\r\n"
-        return message + (b"\n.\r\n" if message.endswith(b"\r") else b"\r\n.\r\n")
+            return message, b".\r\n"
+        return message, (b"\n.\r\n" if message.endswith(b"\r") else b"\r\n.\r\n")
     stuffer = DotStuffer(normalize_line_endings=normalize_line_endings, assume_crlf=assume_crlf)
-    return stuffer.stuff(message) + stuffer.finish()
+    return stuffer.stuff(message), stuffer.finish()

@@ -261,6 +261,22 @@ class POP3Client(BaseConnection):
         if self._ready is not None:
             # The rest of an answer read whole: nothing else can come before it.
             return self._message_chunk()
+        sent = self._sent
+        if (
+            sent
+            and type(sent[0]) is Retr
+            and not self._in_message
+            and self._state is State.TRANSACTION
+            and not self._eof
+        ):
+            # The first line of a RETR answer (no TLS can be starting in this state, and the
+            # peer has not closed): the usual "+OK text" goes straight to the message.
+            line = self._read_status_line()
+            if line is None:
+                return NEED_DATA
+            if line[:4] == b"+OK " and line[4:5] != b"[":
+                return self._positive(sent[0], line, line[4:].decode("utf-8", "replace"), None)
+            return self._on_line(line)
         return super().next_event()
 
     def _next_event(self) -> Event | Sentinel:
@@ -268,16 +284,23 @@ class POP3Client(BaseConnection):
             return self._message_chunk()
         if self._listing is not None:
             return self._listing_lines(self._listing)
+        line = self._read_status_line()
+        if line is None:
+            return NEED_DATA
+        return self._on_line(line)
+
+    def _read_status_line(self) -> bytes | None:
         try:
-            line = self._buffer.read_line()
+            return self._buffer.read_line()
         except RemoteProtocolError:
             # An over-long status line is still the answer to the oldest command.
             if self._sent and self._state is not State.GREETING:
                 self._challenge_pending = False
                 self._finish()
             raise
-        if line is None:
-            return NEED_DATA
+
+    def _on_line(self, line: bytes) -> Event:
+        """The event for a status line (or a challenge) answering the oldest command."""
         if self._state is State.GREETING:
             greeting = parse_greeting(line)
             if isinstance(greeting, Err):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .._buffer import ReceiveBuffer
-from .._dotstuff import DotStuffer, dot_stuff
+from .._dotstuff import DotStuffer, dot_stuff_parts
 from ..connection import NEED_DATA, BaseConnection, Event, Role, Sentinel
 from ..errors import ErrorKind, LocalProtocolError, RemoteProtocolError, SASLError
 from ..sasl import (
@@ -359,6 +359,21 @@ class POP3Server(BaseConnection):
         return tuple(m for m in self._mechanisms if m not in _PLAINTEXT_MECHANISMS)
 
     # -- receiving --------------------------------------------------------------------------------
+
+    def next_event(self) -> Event | Sentinel:
+        """Parse and return the next command or request for the application, or NEED_DATA."""
+        if (
+            self._state is State.TRANSACTION
+            and self._expect is None
+            and not self._eof
+            and not self._should_close
+        ):
+            # A command line in the TRANSACTION state: nothing for the base class to do first
+            # (TLS can only start from AUTHORIZATION, and the peer has not closed).
+            event = self._command()
+            if event is not None:
+                return event
+        return super().next_event()
 
     def _next_event(self) -> Event | Sentinel:
         if self._expect is not None:
@@ -874,9 +889,8 @@ class POP3Server(BaseConnection):
             and type(data) is bytes
         ):
             # What the three sends below do for a RETR, without the events in between.
-            out = self._outgoing
-            out.append(b"+OK %d octets\r\n" % request.size)
-            out.append(dot_stuff(data, assume_crlf=self.crlf_messages))
+            body, end = dot_stuff_parts(data, assume_crlf=self.crlf_messages)
+            self._outgoing += (b"+OK %d octets\r\n" % request.size, body, end)
             self._request = None
             self._expect = None
             return
