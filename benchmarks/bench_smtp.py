@@ -8,7 +8,8 @@ Everything runs over in-memory bytes, so what is timed is protocol work only.
   ``data_received`` with a transport that only collects what it writes; a run ends when the
   last reply has been written. Both sides parse the same commands and write the same number of
   replies.
-* Client: our :class:`SmtpClient` parses pipelined RCPT replies; the peer is
+* Client: our :class:`SmtpClient` parses pipelined RCPT replies (all alike, as most servers
+  send them, and, for information, each naming its recipient); the peer is
   ``smtplib.SMTP.getreply`` reading the same replies from an in-memory file. Both sides write
   every command too. smtplib gets the lighter share: ``putcmd`` formats the RCPT line without
   the ``quoteaddr`` that ``SMTP.rcpt`` would run (ours checks the mailbox syntax), and its
@@ -171,11 +172,20 @@ class _NullSocket:
         pass
 
 
-def _client_replies(count: int) -> tuple[Any, Any]:
+def _client_replies(count: int, naming: bool = False) -> tuple[Any, Any]:
     """Pipelined RCPT commands and their replies: each side formats the commands and parses the
-    replies (smtplib writes to a socket that swallows the bytes and reads from memory)."""
-    replies = b"250 2.1.0 OK\r\n" + b"250 2.1.5 Recipient ok\r\n" * count
+    replies (smtplib writes to a socket that swallows the bytes and reads from memory).
+
+    Most servers answer every RCPT with the same line, as here; with ``naming`` each reply
+    names its recipient instead, as some servers' do, so that no two replies are alike.
+    """
     recipients = [f"user{i}@example.net" for i in range(count)]
+    if naming:
+        replies = b"250 2.1.0 OK\r\n" + b"".join(
+            b"250 2.1.5 <%s>... Recipient ok\r\n" % rcpt.encode() for rcpt in recipients
+        )
+    else:
+        replies = b"250 2.1.0 OK\r\n" + b"250 2.1.5 Recipient ok\r\n" * count
 
     def ours() -> None:
         client = SmtpClient()
@@ -288,6 +298,16 @@ def comparisons(corpus: Path | None, quick: bool) -> Iterator[Comparison]:
         rcpt_peer,
         "smtplib",
         1.0,
+    )
+    naming_ours, naming_peer = _client_replies(replies, naming=True)
+    yield Comparison(
+        "smtp client: pipelined RCPTs, replies naming each",
+        naming_ours,
+        replies + 1,
+        "replies",
+        naming_peer,
+        "smtplib",
+        None,
     )
     multi = 200 if quick else 1_000
     parse_ours, parse_peer = _multiline_replies(multi, 10)
