@@ -258,8 +258,12 @@ class POP3Client(BaseConnection):
 
     def next_event(self) -> Event | Sentinel:
         """Parse and return the next answer (or piece of one), or NEED_DATA."""
-        if self._ready is not None:
+        ready = self._ready
+        if ready is not None:
             # The rest of an answer read whole: nothing else can come before it.
+            if ready:
+                self._ready = b""  # then the end
+                return MessageData(ready)
             return self._message_chunk()
         sent = self._sent
         if (
