@@ -264,7 +264,10 @@ class POP3Client(BaseConnection):
             if ready:
                 self._ready = b""  # then the end
                 return MessageData(ready)
-            return self._message_chunk()
+            self._ready = None
+            self._in_message = False
+            self._finish()
+            return MessageEnd()
         sent = self._sent
         if (
             sent
@@ -394,15 +397,6 @@ class POP3Client(BaseConnection):
         return Ok(text, code)
 
     def _message_chunk(self) -> Event | Sentinel:
-        ready = self._ready
-        if ready is not None:
-            if ready:
-                self._ready = b""  # then the end
-                return MessageData(ready)
-            self._ready = None
-            self._in_message = False
-            self._finish()
-            return MessageEnd()
         try:
             chunk = self._buffer.read_block()
         except RemoteProtocolError:
