@@ -586,3 +586,26 @@ def test_replies_parsed_ahead_answer_rcpts_written_after_them() -> None:
     assert outcomes[0][2] == Reply(250, ("c",), "2.1.5")
     assert outcomes[0][3] is NEED_DATA
     assert outcomes[0][4] == 300.0  # the RCPT written last awaits its reply
+
+
+def test_plain_replies_are_parsed_up_to_the_first_that_is_not() -> None:
+    from mailproto.smtp._parse import parse_plain_replies
+
+    blob = (
+        b"250 OK\r\n250-2.0.0 first\r\n250-2.0.0 second\r\n250 2.0.0 last\r\n"
+        b"354\r\n550 5.1.1 \xe2\x80\x9cno\xe2\x80\x9d\r\n"
+    )
+    cache: dict[str, Reply] = {}
+    replies, ends = parse_plain_replies(blob, 10, 100, 10, cache)
+    assert replies == [
+        Reply(250, ("OK",)),
+        Reply(250, ("first", "second", "last"), "2.0.0"),
+        Reply(354, ("",)),
+    ]
+    assert ends == [0, 8, 59, 64]  # the non-ASCII reply is left to the general path
+    assert cache == {"250 OK": Reply(250, ("OK",)), "354": Reply(354, ("",))}
+    assert parse_plain_replies(blob, 1, 100, 10, {}) == ([Reply(250, ("OK",))], [0, 8])
+    # Too many lines, a line too long, an unfinished reply: nothing is taken.
+    assert parse_plain_replies(blob[8:], 10, 100, 2, {}) == ([], [0])
+    assert parse_plain_replies(blob[8:], 10, 12, 10, {}) == ([], [0])
+    assert parse_plain_replies(blob[8:40], 10, 100, 10, {}) == ([], [0])

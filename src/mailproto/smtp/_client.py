@@ -47,6 +47,7 @@ from ._events import (
 from ._parse import (
     REPLY_CODES,
     parse_ehlo_keywords,
+    parse_plain_replies,
     quick_reply,
     reply_from_lines,
     reply_line_code,
@@ -93,23 +94,6 @@ _FINAL_STATUS: Final = re.compile(rb"[2-5][0-5][0-9] ([245]\.[0-9]{1,3}\.[0-9]{1
 #: The most bytes _parse_ahead looks at in one go.
 _WINDOW: Final = 1 << 14
 _WINDOW_ONE: Final = 1 << 10  # when it is to parse one reply
-#: A byte that is not ASCII.
-_NON_ASCII: Final = re.compile(rb"[\x80-\xff]")
-#: The reply codes, as text.
-_TEXT_CODES: Final = {key.decode(): code for key, code in REPLY_CODES.items()}
-#: The start of a reply line with an enhanced status code, "250-2.1.0 " (the status's
-#: class is checked against the code's separately).
-_LEAD_STATUS: Final = re.compile(r"[2-5][0-5][0-9]-([245]\.[0-9]{1,3}\.[0-9]{1,3}) ")
-#: Such starts seen before: the code, the status, the start itself and how the last line
-#: begins (after the CRLF before it).
-_LEADS: dict[str, tuple[int, str, str, str]] = {}
-
-
-def _too_long(raw: bytes, limit: int) -> bool:
-    """Whether one of the CRLF-separated lines is longer than ``limit``."""
-    return max(map(len, raw.split(b"\r\n"))) > limit
-
-
 #: Matches a reply line that does not continue its reply (``NNN-``): the last of a reply.
 _NOT_CONTINUED: Final = re.compile(rb"(?!...-)", re.DOTALL)
 
@@ -731,18 +715,13 @@ class SmtpClient(BaseConnection):
     def _parse_ahead(self) -> bool:
         """Parse the whole replies waiting in the buffer at once, if they are plain ones.
 
-        A plain reply is one the general path would read without complaint: ASCII, a known
-        code, lines ending in CRLF and within the length limit, and for a multi-line reply,
-        every line but the last beginning with the first line's code and ``-`` and the last
-        with the code and a space. Then the lines are exactly the text between the CRLFs, so
-        a reply's end is found, its lines checked and its texts cut out with a few scans,
-        not a step per line. Parsing stops before the first reply that is not plain (the
-        general path reads it, and reports what is wrong at the right moment), and never
-        runs while STARTTLS is queued or awaited, whose reply must leave every later byte in
-        the buffer. Reading replies does not depend on the commands they answer, so replies
-        to commands still queued may be parsed here; their bytes are kept until they are
-        taken, so that a STARTTLS sent meanwhile still reports them as discarded. Returns
-        whether any reply was parsed; the replies wait in ``_parsed``.
+        :func:`parse_plain_replies` says what plain means and stops before the first reply
+        that is not (the general path reads it, and reports what is wrong at the right
+        moment). Never runs while STARTTLS is queued or awaited, whose reply must leave every
+        later byte in the buffer. Reading replies does not depend on the commands they
+        answer, so replies to commands still queued may be parsed here; their bytes are kept
+        until they are taken, so that a STARTTLS sent meanwhile still reports them as
+        discarded. Returns whether any reply was parsed; the replies wait in ``_parsed``.
         """
         buffer = self._buffer
         size = len(buffer)
@@ -755,88 +734,10 @@ class SmtpClient(BaseConnection):
         else:
             limit, window = size, _WINDOW
         blob = buffer.peek(size if size < window else window)
-        if not blob.isascii():
-            other = _NON_ASCII.search(blob)
-            blob = blob[: other.start()] if other is not None else blob
-        text = blob.decode("ascii")  # so offsets in the text are offsets in the bytes
-        codes = _TEXT_CODES
-        cache = self._text_cache
-        leads = _LEADS
-        max_length = self.max_reply_line_length
-        max_lines = self.max_reply_lines
-        replies: list[Reply] = []
-        ends: list[int] = [0]  # where each reply's bytes end (and the next one's begin)
-        pos = 0
-        while len(replies) < limit:
-            # The usual multi-line reply: the same "NNN-x.y.z " begins every line. Its start
-            # is most often one seen before.
-            known = leads.get(text[pos : pos + 10])
-            if known is None:
-                found = codes.get(text[pos : pos + 3])
-                if found is None:
-                    break
-                code = found
-                if text[pos + 3 : pos + 4] == "-":
-                    match = _LEAD_STATUS.match(text, pos)
-                    if match is not None and text[pos + 4] == text[pos]:
-                        lead = match.group()
-                        known = (code, match.group(1), lead, f"\r\n{lead[:3]} {lead[4:]}")
-                        if len(leads) < 256:
-                            leads[lead] = known
-            if known is not None:
-                code, status, lead, final = known
-                last = text.find(final, pos)
-                if last < 0:
-                    break
-                end = text.find("\n", last + 2)
-                texts = text[pos + len(lead) : last].split("\r\n" + lead)
-                if (
-                    end < 0
-                    or text[end - 1] != "\r"
-                    or text.count("\n", pos, last) != len(texts) - 1
-                    or len(texts) >= max_lines
-                ):
-                    break  # unfinished, a line that does not continue it, too many lines
-                if end - pos > max_length and _too_long(blob[pos : end - 1], max_length):
-                    break
-                texts.append(text[last + len(final) : end - 1])
-                reply = Reply(code, tuple(texts), status)
-            elif text[pos + 3 : pos + 4] == "-":
-                last = text.find(f"\r\n{text[pos : pos + 3]} ", pos)
-                end = text.find("\n", last + 2) if last >= 0 else -1
-                breaks = text.count("\n", pos, last)
-                if (
-                    end < 0
-                    or text[end - 1] != "\r"
-                    or text.count(f"\n{text[pos : pos + 4]}", pos, last) != breaks
-                    or text.count("\r\n", pos, end + 1) != breaks + 2
-                    or breaks + 2 > max_lines
-                ):
-                    break
-                raw = blob[pos : end - 1]
-                if end - pos > max_length and _too_long(raw, max_length):
-                    break
-                reply = reply_from_lines(code, raw.split(b"\r\n"))
-            else:
-                end = text.find("\n", pos + 3)
-                if (
-                    end < 0
-                    or text[end - 1] != "\r"
-                    or (text[pos + 3] != " " and end != pos + 4)
-                    or end - 1 - pos > max_length
-                ):
-                    break
-                line = text[pos : end - 1]
-                cached = cache.get(line)
-                if cached is None:
-                    reply = reply_from_lines(code, [blob[pos : end - 1]])
-                    if len(cache) < 64:
-                        cache[line] = reply
-                else:
-                    reply = cached
-            replies.append(reply)
-            pos = end + 1
-            ends.append(pos)
+        replies, ends = parse_plain_replies(
+            blob, limit, self.max_reply_line_length, self.max_reply_lines, self._text_cache
+        )
+        pos = ends[-1]
         if not replies:
             return False
         buffer.read_exact(pos)
