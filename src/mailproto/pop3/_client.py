@@ -86,6 +86,10 @@ class _Listing:
         self.error: RemoteProtocolError | None = None
 
 
+#: Every answer ends with the same value (events are immutable): built once.
+_MESSAGE_END: Final = MessageEnd()
+
+
 class POP3Client(BaseConnection):
     """The client side of a POP3 session.
 
@@ -267,7 +271,7 @@ class POP3Client(BaseConnection):
             self._ready = None
             self._in_message = False
             self._finish()
-            return MessageEnd()
+            return _MESSAGE_END
         sent = self._sent
         if (
             sent
@@ -408,7 +412,7 @@ class POP3Client(BaseConnection):
         if chunk is BLOCK_END:
             self._in_message = False
             self._finish()
-            return MessageEnd()
+            return _MESSAGE_END
         return MessageData(chunk)
 
     def _listing_lines(self, listing: _Listing) -> Event | Sentinel:
