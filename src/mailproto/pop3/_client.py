@@ -248,7 +248,7 @@ class POP3Client(BaseConnection):
         self._answered += 1
         if done is self._barrier:
             self._barrier = None
-        if isinstance(done, _LOGINS):
+        if self._logins and isinstance(done, _LOGINS):
             self._logins -= 1
         if self._held and not self._sent:
             self._sent.append(self._held.popleft())
