@@ -69,7 +69,7 @@ from ._events import (
     apop_digest,
 )
 from ._server import POP3Server
-from ._state import State
+from ._state import ALLOWED, CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State
 from ._sync import (
     DownloadedMessage,
     DownloadError,
@@ -79,6 +79,9 @@ from ._sync import (
 )
 
 __all__ = [
+    "ALLOWED",
+    "CLIENT_TRANSITIONS",
+    "SERVER_TRANSITIONS",
     "Apop",
     "Auth",
     "AuthCancel",

@@ -30,7 +30,7 @@ from ._events import (
     Utf8,
 )
 
-__all__ = ["ALLOWED", "State", "allowed"]
+__all__ = ["ALLOWED", "CLIENT_TRANSITIONS", "SERVER_TRANSITIONS", "State", "allowed"]
 
 
 class State(enum.Enum):
@@ -61,3 +61,27 @@ ALLOWED: Final[dict[State, frozenset[type[Command]]]] = {
 def allowed(state: State, command: Command) -> bool:
     """Whether ``command`` may be given in ``state``."""
     return type(command) in ALLOWED[state]
+
+
+_S = State
+
+#: Every change of a server connection's ``state``, as ``(from, what happens, to)``. The
+#: documentation draws the state diagram from this table, and a test drives a server along
+#: every row and fails on any change that is not in it. A fatal error (too many failed logins
+#: or bad commands) closes the session from any state (not drawn).
+SERVER_TRANSITIONS: Final[tuple[tuple[State, str, State], ...]] = (
+    (_S.AUTHORIZATION, "maildrop opened", _S.TRANSACTION),
+    (_S.AUTHORIZATION, "QUIT", _S.CLOSED),
+    (_S.TRANSACTION, "QUIT", _S.UPDATE),
+    (_S.UPDATE, "Update answered", _S.CLOSED),
+)
+
+#: The same for a client connection, whose state follows the server's answers. The server
+#: closing the connection closes it from any state (not drawn).
+CLIENT_TRANSITIONS: Final[tuple[tuple[State, str, State], ...]] = (
+    (_S.GREETING, "+OK greeting", _S.AUTHORIZATION),
+    (_S.GREETING, "-ERR greeting", _S.CLOSED),
+    (_S.AUTHORIZATION, "PASS, APOP or AUTH accepted", _S.TRANSACTION),
+    (_S.AUTHORIZATION, "QUIT answered", _S.CLOSED),
+    (_S.TRANSACTION, "QUIT answered", _S.CLOSED),
+)

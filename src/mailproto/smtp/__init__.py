@@ -33,13 +33,20 @@ from ._events import (
 from ._parse import parse_command
 from ._serialize import serialize_command, serialize_reply
 from ._server import DEFAULT_AUTO_REPLY, DEFAULT_EXTENSIONS, LmtpServer, SmtpServer
-from ._state import CLIENT_TIMEOUTS, SERVER_TIMEOUT, ClientState, ServerState
+from ._state import (
+    CLIENT_TIMEOUTS,
+    SERVER_TIMEOUT,
+    SERVER_TRANSITIONS,
+    ClientState,
+    ServerState,
+)
 
 __all__ = [
     "CLIENT_TIMEOUTS",
     "DEFAULT_AUTO_REPLY",
     "DEFAULT_EXTENSIONS",
     "SERVER_TIMEOUT",
+    "SERVER_TRANSITIONS",
     "Auth",
     "AuthResponse",
     "AuthResult",

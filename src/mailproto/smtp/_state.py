@@ -8,6 +8,7 @@ from typing import Final
 __all__ = [
     "CLIENT_TIMEOUTS",
     "SERVER_TIMEOUT",
+    "SERVER_TRANSITIONS",
     "ClientState",
     "ServerState",
 ]
@@ -80,3 +81,36 @@ CLIENT_TIMEOUTS: Final[dict[str, float]] = {
 
 #: RFC 5321 section 4.5.3.2.7: a server waits at least 5 minutes for the next command.
 SERVER_TIMEOUT: Final = 300.0
+
+
+_S = ServerState
+
+#: Every change of a server connection's :attr:`~mailproto.smtp.SmtpServer.state`, as
+#: ``(from, what happens, to)``. The documentation draws the state diagram from this table, and
+#: a test drives a server along every row and fails on any change that is not in it. "Accepted"
+#: means answered with a 2xx reply; "answered", with any reply. Any state goes to ``CLOSED``
+#: when QUIT is answered, when a 421 reply is sent, or after a fatal error (not drawn).
+SERVER_TRANSITIONS: Final[tuple[tuple[ServerState, str, ServerState], ...]] = (
+    (_S.PROXY, "PROXY header read", _S.CONNECTED),
+    (_S.CONNECTED, "greeting sent", _S.GREETED),
+    (_S.GREETED, "EHLO / HELO accepted", _S.READY),
+    (_S.READY, "EHLO / HELO accepted", _S.READY),
+    (_S.GREETED, "STARTTLS accepted", _S.TLS),
+    (_S.READY, "STARTTLS accepted", _S.TLS),
+    (_S.TLS, "tls_started()", _S.GREETED),
+    (_S.READY, "AUTH", _S.AUTH),
+    (_S.AUTH, "AUTH over", _S.READY),
+    (_S.READY, "MAIL accepted", _S.MAIL),
+    (_S.MAIL, "RCPT accepted", _S.RCPT),
+    (_S.RCPT, "RCPT accepted", _S.RCPT),
+    (_S.RCPT, "DATA accepted (354)", _S.DATA),
+    (_S.DATA, "message read (its reply owed)", _S.RCPT),
+    (_S.RCPT, "message answered", _S.READY),
+    (_S.RCPT, "BDAT", _S.BDAT),
+    (_S.BDAT_OPEN, "BDAT", _S.BDAT),
+    (_S.BDAT, "chunk accepted", _S.BDAT_OPEN),
+    (_S.BDAT, "last chunk answered, or a chunk refused", _S.READY),
+    (_S.MAIL, "RSET, EHLO / HELO accepted", _S.READY),
+    (_S.RCPT, "RSET, EHLO / HELO accepted", _S.READY),
+    (_S.BDAT_OPEN, "RSET, EHLO / HELO accepted", _S.READY),
+)
