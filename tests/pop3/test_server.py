@@ -409,3 +409,16 @@ def test_application_checks_user_pass_without_authenticator() -> None:
     server = POP3Server(max_failed_logins=2)
     pump_server(server, b"USER a\r\nPASS b\r\nUSER a\r\nPASS b\r\n", answer)
     assert server.should_close
+
+
+def test_too_much_unread_input_is_answered_then_closed() -> None:
+    server = POP3Server(max_buffer_size=20_000)
+    server.data_to_send()
+    with pytest.raises(RemoteProtocolError) as caught:
+        server.receive_data(b"NOOP\r\n" * 5000)  # a client that never reads the answers
+    error = caught.value
+    assert error.kind is ErrorKind.BUFFER_FULL and error.fatal
+    assert error.reply == Err("too much unread input, closing", "SYS/TEMP")
+    server.send(error.reply)
+    assert server.data_to_send() == b"-ERR [SYS/TEMP] too much unread input, closing\r\n"
+    assert server.should_close and server.state is State.CLOSED

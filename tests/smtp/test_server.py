@@ -563,3 +563,27 @@ def test_no_enhanced_codes_when_not_offered() -> None:
 
 def test_read_timeout_is_five_minutes() -> None:
     assert SmtpServer().read_timeout == 300.0
+
+
+def test_too_much_unread_input_is_answered_421_then_closed() -> None:
+    server = SmtpServer(max_buffer_size=20_000)
+    server.next_event()
+    server.accept()
+    server.data_to_send()
+    with pytest.raises(RemoteProtocolError) as caught:
+        server.receive_data(b"NOOP\r\n" * 5000)  # a client that never reads the replies
+    error = caught.value
+    assert error.kind is ErrorKind.BUFFER_FULL and error.fatal
+    assert error.reply == Reply(421, ("localhost too much unread input, closing",), "4.5.0")
+    assert server.awaiting_reply
+    server.send(error.reply)
+    assert server.data_to_send() == b"421 4.5.0 localhost too much unread input, closing\r\n"
+    assert server.should_close and server.state is ServerState.CLOSED
+
+
+def test_too_much_unread_input_while_a_reply_is_owed_carries_none() -> None:
+    server = SmtpServer(max_buffer_size=20_000)
+    server.next_event()  # Connected: its greeting is owed
+    with pytest.raises(RemoteProtocolError) as caught:
+        server.receive_data(b"NOOP\r\n" * 5000)
+    assert caught.value.kind is ErrorKind.BUFFER_FULL and caught.value.reply is None

@@ -242,6 +242,26 @@ class SmtpServer(BaseConnection):
         """As for every connection, and not in the middle of a BDAT chunk's octets."""
         return super().between_commands and self._state is not ServerState.BDAT
 
+    def receive_data(self, data: bytes) -> None:
+        """Add bytes from the client; ``b""`` means it closed the connection.
+
+        :raises RemoteProtocolError: kind BUFFER_FULL, fatal, when more than
+            ``max_buffer_size`` bytes would wait unread (a client pipelining without reading
+            the replies). Unless another reply is owed, its ``reply`` is the 421 to send
+            before closing, and the connection expects it like any other reply.
+        """
+        try:
+            super().receive_data(data)
+        except RemoteProtocolError as exc:
+            if (
+                exc.kind is not ErrorKind.BUFFER_FULL
+                or self._pending is not None
+                or self._state is ServerState.CLOSED
+            ):
+                raise
+            exc.reply = self._reply(421, f"{self.hostname} too much unread input, closing", "4.5.0")
+            raise self._fail(exc, bad=False) from None
+
     @property
     def replies_owed(self) -> int:
         """How many replies the application still owes (more than one only for an LMTP
