@@ -160,6 +160,26 @@ def test_unknown_user(name: str) -> None:
         run(client, server_mechanism(name, USERS))
 
 
+def _salt_shown(authenticator: Authenticator, user: str, seed: int) -> bytes:
+    """The salt a SCRAM server's first challenge shows for ``user``."""
+    server = ScramServer("SCRAM-SHA-256", authenticator, random_bytes=lambda n: bytes([seed]) * n)
+    first = server.start(b"n,,n=" + user.encode() + b",r=abcdefgh")
+    assert isinstance(first, Challenge)
+    fields = dict(part.split("=", 1) for part in first.data.decode().split(","))
+    return base64.b64decode(fields["s"])
+
+
+def test_an_unknown_users_salt_does_not_change_between_attempts() -> None:
+    # A random salt per attempt would tell a patient client which names do not exist.
+    users = PasswordAuthenticator({"tim": "secret"})
+    first = _salt_shown(users, "nobody", 1)
+    assert _salt_shown(users, "nobody", 2) == first  # another attempt, other nonces
+    assert _salt_shown(users, "someone", 3) != first
+    assert len(first) == 16
+    # Another authenticator (another secret) shows another salt for the same name.
+    assert _salt_shown(PasswordAuthenticator({}), "nobody", 4) != first
+
+
 @pytest.mark.parametrize("name", ["XOAUTH2", "OAUTHBEARER"])
 def test_token_round_trip(name: str) -> None:
     client = client_mechanism(name, username="tim", token="tanstaaftanstaaf")

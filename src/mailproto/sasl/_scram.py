@@ -223,7 +223,9 @@ class ScramServer(ServerMechanism):
 
     Only the ``n`` and ``y`` channel-binding flags are accepted: this server offers no
     ``-PLUS`` variant, so a client asking for channel binding (``p=``) is refused. An unknown
-    user gets a made-up salt and fails only at the proof, so a client cannot probe for names.
+    user gets a made-up salt that stays the same for that name
+    (:meth:`Authenticator.scram_decoy_salt`) and fails only at the proof, so a client cannot
+    probe for names.
 
     :param nonce: the server's part of the nonce; by default 18 random bytes in base64.
     """
@@ -298,7 +300,9 @@ class ScramServer(ServerMechanism):
         self._first_bare = bare
         self._credentials = self._authenticator.scram_credentials(username, self._hash)
         if self._credentials is None:
-            salt, iterations = self._random_bytes(16), 4096
+            # Fails at the proof, like a wrong password; the salt gives nothing away.
+            salt = self._authenticator.scram_decoy_salt(username, self._random_bytes)
+            iterations = 4096
         else:
             salt, iterations = self._credentials.salt, self._credentials.iterations
         server_nonce = self._server_nonce or _make_nonce(self._random_bytes)
