@@ -140,7 +140,12 @@ class Connection(Protocol):
         ...
 
     def receive_data(self, data: bytes) -> None:
-        """Add bytes received from the peer; ``b""`` means the peer closed its side."""
+        """Add bytes received from the peer; ``b""`` means the peer closed its side.
+
+        Raises :class:`~mailproto.errors.RemoteProtocolError` (kind ``BUFFER_FULL``, fatal) when
+        more than the connection's buffer limit would wait unread; on a server its ``reply``
+        (421, ``-ERR``...) is what to send before closing, unless another reply was owed.
+        """
         ...
 
     def next_event(self) -> Event | Sentinel:
@@ -225,7 +230,12 @@ class BaseConnection:
             return
         if self._eof:
             raise LocalProtocolError("received data after the peer closed the connection")
-        self._buffer.feed(data)
+        try:
+            self._buffer.feed(data)
+        except RemoteProtocolError as exc:
+            if exc.kind is ErrorKind.BUFFER_FULL:
+                self._on_buffer_full(exc)
+            raise
 
     def next_event(self) -> Event | Sentinel:
         if self._tls_pending is not None:
@@ -276,6 +286,14 @@ class BaseConnection:
                 fatal=True,
             )
         return ConnectionClosed()
+
+    def _on_buffer_full(self, error: RemoteProtocolError) -> None:
+        """More than the buffer's limit would wait unread (a peer pipelining without reading
+        the answers); ``error`` is fatal and about to be raised from ``receive_data``.
+
+        A server sets ``error.reply`` to what it should say before closing, and expects that
+        reply like any other, when no other is owed; the default leaves the error without one.
+        """
 
     def _write(self, data: bytes) -> None:
         self._outgoing.append(data)

@@ -393,27 +393,11 @@ class POP3Server(BaseConnection):
             if event is not None:
                 return event
 
-    def receive_data(self, data: bytes) -> None:
-        """Add bytes from the client; ``b""`` means it closed the connection.
-
-        :raises RemoteProtocolError: kind BUFFER_FULL, fatal, when more than
-            ``max_buffer_size`` bytes would wait unread (a client pipelining without reading
-            the answers). Unless another answer is owed, its ``reply`` is the ``-ERR
-            [SYS/TEMP]`` to send before closing, and the connection expects it.
-        """
-        try:
-            super().receive_data(data)
-        except RemoteProtocolError as exc:
-            if (
-                exc.kind is not ErrorKind.BUFFER_FULL
-                or self._expect is not None
-                or self._state is State.CLOSED
-            ):
-                raise
-            exc.reply = Err("too much unread input, closing", "SYS/TEMP")
+    def _on_buffer_full(self, error: RemoteProtocolError) -> None:
+        if self._expect is None and self._state is not State.CLOSED:
+            error.reply = Err("too much unread input, closing", "SYS/TEMP")
             self._expect = _Expect.ERROR
             self._close_after_reply = True
-            raise
 
     def _read_line(self, limit: int) -> bytes | None:
         try:

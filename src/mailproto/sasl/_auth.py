@@ -164,20 +164,6 @@ class PasswordAuthenticator(Authenticator):
             self._scram[key] = credentials
         return credentials
 
-    def scram_decoy_salt(self, authcid: str, random_bytes: Callable[[int], bytes]) -> bytes:
-        """SCRAM, for a user :meth:`scram_credentials` does not know: the salt to show.
-
-        It must not betray that the user is unknown: the same name gets the same salt each
-        time, as a real user's stored salt would. The default derives it from the name and a
-        secret drawn once from ``random_bytes`` (the mechanism's random source) and kept on
-        this authenticator; override it to keep the secret elsewhere (several server
-        processes should share one).
-        """
-        secret = self.__dict__.get("_scram_decoy_secret")
-        if secret is None:
-            secret = self.__dict__.setdefault("_scram_decoy_secret", random_bytes(32))
-        return hmac.digest(secret, authcid.encode("utf-8"), "sha256")[:16]
-
     def check_token(self, authcid: str, token: Secret) -> bool:
         return self._matches(authcid, token)
 

@@ -242,25 +242,11 @@ class SmtpServer(BaseConnection):
         """As for every connection, and not in the middle of a BDAT chunk's octets."""
         return super().between_commands and self._state is not ServerState.BDAT
 
-    def receive_data(self, data: bytes) -> None:
-        """Add bytes from the client; ``b""`` means it closed the connection.
-
-        :raises RemoteProtocolError: kind BUFFER_FULL, fatal, when more than
-            ``max_buffer_size`` bytes would wait unread (a client pipelining without reading
-            the replies). Unless another reply is owed, its ``reply`` is the 421 to send
-            before closing, and the connection expects it like any other reply.
-        """
-        try:
-            super().receive_data(data)
-        except RemoteProtocolError as exc:
-            if (
-                exc.kind is not ErrorKind.BUFFER_FULL
-                or self._pending is not None
-                or self._state is ServerState.CLOSED
-            ):
-                raise
-            exc.reply = self._reply(421, f"{self.hostname} too much unread input, closing", "4.5.0")
-            raise self._fail(exc, bad=False) from None
+    def _on_buffer_full(self, error: RemoteProtocolError) -> None:
+        if self._pending is None and self._state is not ServerState.CLOSED:
+            text = f"{self.hostname} too much unread input, closing"
+            error.reply = self._reply(421, text, "4.5.0")
+            self._fail(error, bad=False)
 
     @property
     def replies_owed(self) -> int:
