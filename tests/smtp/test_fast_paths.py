@@ -137,6 +137,17 @@ _REPLY_LINES = [
 ]
 
 
+def _mail_sent(client: SmtpClient) -> SmtpClient:
+    """``client`` greeted by a server that offers PIPELINING, its EHLO/LHLO answered and MAIL
+    sent (not yet answered)."""
+    client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
+    client.send(Hello("LHLO" if client.lmtp else "EHLO", "c.example"))
+    assert client.next_event() == Reply(220, ("mx",))
+    assert client.next_event() == Reply(250, ("mx", "PIPELINING"))
+    client.send(MailFrom("a@example.org"))
+    return client
+
+
 def _run(
     cls: type[SmtpClient], pipelining: bool, commands: list[Event], data: bytes, cuts: list[int]
 ) -> list[object]:
@@ -259,12 +270,7 @@ def test_pipelined_rcpt_replies_in_bulk_behave_as_one_by_one(
 
 
 def test_repeated_rcpt_replies_stop_at_the_first_other_reply() -> None:
-    client = SmtpClient()
-    client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
-    client.send(Hello("EHLO", "c.example"))
-    assert client.next_event() == Reply(220, ("mx",))
-    assert client.next_event() == Reply(250, ("mx", "PIPELINING"))
-    client.send(MailFrom("a@example.org"))
+    client = _mail_sent(SmtpClient())
     for i in range(200):
         client.send(RcptTo(f"user{i}@example.net"))
     client.send(Data())
@@ -339,12 +345,7 @@ def test_rcpt_written_in_order_with_what_the_pipeline_holds_back() -> None:
     """A RCPT sent while a NOOP blocks the pipeline waits behind it; one with parameters
     keeps them."""
     for cls in (SmtpClient, _General):
-        client = cls()
-        client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
-        client.send(Hello("EHLO", "c.example"))
-        client.next_event()
-        client.next_event()
-        client.send(MailFrom("a@example.org"))
+        client = _mail_sent(cls())
         client.send(RcptTo("b@example.net"))
         client.send(RcptTo("c@example.net", {"NOTIFY": "NEVER"}))
         client.send(Noop())
@@ -390,12 +391,7 @@ def test_lmtp_counts_the_recipients_accepted_in_bulk(answers: list[bytes], cut: 
 
     outcomes = []
     for cls in (LmtpClient, _GeneralLmtp):
-        client = cls()
-        client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
-        client.send(Hello("LHLO", "c.example"))
-        client.next_event()
-        client.next_event()
-        client.send(MailFrom("a@example.org"))
+        client = _mail_sent(cls())
         for i in range(len(answers)):
             client.send(RcptTo(f"u{i}@example.net"))
         client.send(Data())
@@ -533,12 +529,7 @@ def test_rcpts_written_at_once_count_as_awaited_before_their_bytes_are_taken() -
     for ending in (b"250 2.1.5 ok\r\n" * 3, b"250 2.1.5 ok\r\n421 4.3.0 bye\r\n"):
         outcomes = []
         for cls in (SmtpClient, _General):
-            client = cls()
-            client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
-            client.send(Hello("EHLO", "c.example"))
-            client.next_event()
-            client.next_event()
-            client.send(MailFrom("a@example.org"))
+            client = _mail_sent(cls())
             client.send(RcptTo("b@example.net"))
             # The server answers early, before the other RCPTs are even sent.
             client.receive_data(b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n" + ending)
@@ -568,12 +559,7 @@ def test_rcpts_written_at_once_count_as_awaited_before_their_bytes_are_taken() -
 def test_replies_parsed_ahead_answer_rcpts_written_after_them() -> None:
     outcomes = []
     for cls in (SmtpClient, _General):
-        client = cls()
-        client.receive_data(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n")
-        client.send(Hello("EHLO", "c.example"))
-        client.next_event()
-        client.next_event()
-        client.send(MailFrom("a@example.org"))
+        client = _mail_sent(cls())
         client.receive_data(b"250 2.1.0 ok\r\n250 2.1.5 b\r\n250 2.1.5 c\r\n")
         log: list[object] = [client.next_event()]
         client.send(RcptTo("b@example.net"))
