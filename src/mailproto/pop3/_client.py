@@ -86,6 +86,9 @@ class _Listing:
         self.error: RemoteProtocolError | None = None
 
 
+# The state the hot path compares with, as a module name: looking a member up on the enum
+# class goes through the enum's metaclass and costs several times as much as a global.
+_TRANSACTION: Final = State.TRANSACTION
 #: Every answer ends with the same value (events are immutable): built once.
 _MESSAGE_END: Final = MessageEnd()
 
@@ -277,7 +280,7 @@ class POP3Client(BaseConnection):
             sent
             and type(sent[0]) is Retr
             and not self._in_message
-            and self._state is State.TRANSACTION
+            and self._state is _TRANSACTION
             and not self._eof
         ):
             # The first line of a RETR answer (no TLS can be starting in this state, and the

@@ -88,6 +88,10 @@ DEFAULT_MECHANISMS: Final = ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN"
 _PLAINTEXT_MECHANISMS: Final = frozenset({"PLAIN", "LOGIN"})
 
 
+# The states the hot paths compare with, as module names: looking a member up on the enum
+# class goes through the enum's metaclass and costs several times as much as a global.
+_TRANSACTION: Final = State.TRANSACTION
+_AUTHORIZATION: Final = State.AUTHORIZATION
 #: ``RETR n`` written the usual way (parse_command takes every other spelling).
 _RETR_LINE: Final = re.compile(rb"(?i:RETR) ([1-9][0-9]{0,9})").fullmatch
 
@@ -363,7 +367,7 @@ class POP3Server(BaseConnection):
     def next_event(self) -> Event | Sentinel:
         """Parse and return the next command or request for the application, or NEED_DATA."""
         if (
-            self._state is State.TRANSACTION
+            self._state is _TRANSACTION
             and self._expect is None
             and not self._eof
             and not self._should_close
@@ -429,7 +433,7 @@ class POP3Server(BaseConnection):
         line = self._read_line(self.max_line_length)
         if line is None:
             return NEED_DATA
-        if self._state is State.TRANSACTION and (retr := _RETR_LINE(line)) is not None:
+        if self._state is _TRANSACTION and (retr := _RETR_LINE(line)) is not None:
             # The command a download repeats, for a message that exists: the general path
             # below gives the same event (and the errors for any other case).
             msg = int(retr[1])
@@ -447,7 +451,7 @@ class POP3Server(BaseConnection):
                 Err(f"{name} not allowed now"),
                 ErrorKind.BAD_SEQUENCE,
             )
-        if self._state is State.AUTHORIZATION:
+        if self._state is _AUTHORIZATION:
             return self._authorization(command)
         return self._transaction(command)
 

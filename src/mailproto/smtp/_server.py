@@ -84,6 +84,20 @@ def _has_non_ascii(params: Mapping[str, str | None]) -> bool:
     return any(v is not None and not v.isascii() for v in params.values())
 
 
+# The states as module names for the hot paths: looking a member up on the enum class goes
+# through the enum's metaclass and costs several times as much as a global.
+_AUTH: Final = ServerState.AUTH
+_BDAT: Final = ServerState.BDAT
+_BDAT_OPEN: Final = ServerState.BDAT_OPEN
+_CONNECTED: Final = ServerState.CONNECTED
+_DATA: Final = ServerState.DATA
+_GREETED: Final = ServerState.GREETED
+_MAIL: Final = ServerState.MAIL
+_PROXY: Final = ServerState.PROXY
+_RCPT: Final = ServerState.RCPT
+_READY: Final = ServerState.READY
+
+
 class SmtpServer(BaseConnection):
     """A server connection: reads commands, returns events, sends the application's replies.
 
@@ -593,23 +607,23 @@ class SmtpServer(BaseConnection):
             raise LocalProtocolError(f"reply to {self._pending!r} before asking for the next event")
         state = self._state
         if (
-            state is not ServerState.READY
-            and state is not ServerState.RCPT
-            and state is not ServerState.MAIL
-            and state is not ServerState.GREETED
-            and state is not ServerState.BDAT_OPEN
-            and state is not ServerState.AUTH
+            state is not _READY
+            and state is not _RCPT
+            and state is not _MAIL
+            and state is not _GREETED
+            and state is not _BDAT_OPEN
+            and state is not _AUTH
         ):
-            if state is ServerState.DATA:
+            if state is _DATA:
                 return self._read_data()
-            if state is ServerState.BDAT:
+            if state is _BDAT:
                 return self._read_bdat()
-            if state is ServerState.CONNECTED and not self._connected_sent:
+            if state is _CONNECTED and not self._connected_sent:
                 self._connected_sent = True
                 event = Connected()
                 self._owe(event)
                 return event
-            if state is ServerState.PROXY:
+            if state is _PROXY:
                 return self._read_proxy()
             return NEED_DATA  # CLOSED, TLS, or CONNECTED waiting for the greeting
         try:
@@ -621,7 +635,7 @@ class SmtpServer(BaseConnection):
         if line is None:
             return NEED_DATA
         auto = self._auto_lines.get(line)
-        if auto is not None and state is not ServerState.AUTH:
+        if auto is not None and state is not _AUTH:
             command, data = auto
             self._write(data)
             if type(command) is Reset:
@@ -629,7 +643,7 @@ class SmtpServer(BaseConnection):
             elif type(command) is Quit:
                 self._close_session()
             return command
-        if state is ServerState.AUTH:
+        if state is _AUTH:
             return self._auth_line(line)
         if len(line) > self.max_command_length and not line[:5].upper().startswith(b"AUTH "):
             raise self._error(
