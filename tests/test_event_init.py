@@ -122,3 +122,17 @@ def test_classes_it_cannot_reproduce_keep_the_dataclass_init() -> None:
     assert WithInitVar(3, 2).size == 3
     for cls in (Checked, KeywordOnly, WithInitVar):
         assert not _is_fast(cls), cls
+
+
+def test_replace_copy_and_pickle_still_work() -> None:
+    import copy
+    import pickle
+
+    from mailproto.smtp import RcptTo
+
+    event = RcptTo("b@example.net", {"NOTIFY": "NEVER"})
+    assert dataclasses.replace(event, forward_path="c@example.net") == RcptTo(
+        "c@example.net", {"NOTIFY": "NEVER"}
+    )
+    assert copy.deepcopy(event) == event
+    assert pickle.loads(pickle.dumps(event)) == event
