@@ -114,13 +114,21 @@ def test_classes_it_cannot_reproduce_keep_the_dataclass_init() -> None:
         size: int
         scale: InitVar[int] = 1
 
+    @dataclass(frozen=True, slots=True)
+    class OwnInit(Event):
+        size: int
+
+        def __init__(self, text: str) -> None:
+            object.__setattr__(self, "size", len(text))
+
+    assert OwnInit("abc").size == 3
     Checked(5)
     assert calls == [5]
     assert KeywordOnly(size=2).size == 2
     with pytest.raises(TypeError):
         KeywordOnly(2)  # type: ignore[call-arg]
     assert WithInitVar(3, 2).size == 3
-    for cls in (Checked, KeywordOnly, WithInitVar):
+    for cls in (Checked, KeywordOnly, WithInitVar, OwnInit):
         assert not _is_fast(cls), cls
 
 

@@ -9,7 +9,8 @@ directly stores the same value without the lookup, in about two thirds of the ti
 :func:`install_fast_init` swaps the generated ``__init__`` for such a one with the same
 signature, defaults and default factories, so an event built either way is the same object.
 Classes with anything this does not reproduce (``__post_init__``, ``InitVar``, fields outside
-``__init__``, keyword-only fields) keep the dataclass's own ``__init__``.
+``__init__``, keyword-only fields) keep the dataclass's own ``__init__``, and a class that
+writes its own ``__init__`` keeps that.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def install_fast_init(cls: type) -> None:
         return
     if hasattr(cls, "__post_init__"):
         return
+    code = getattr(cls.__init__, "__code__", None)
+    names = () if code is None else code.co_freevars + code.co_names
+    if "__dataclass_builtins_object__" not in names:
+        return  # not the __init__ dataclasses generates for a frozen class: the class's own
     fields = dataclasses.fields(cls)
     if len(fields) != len(cls.__dataclass_fields__):
         return  # an InitVar or ClassVar pseudo-field
