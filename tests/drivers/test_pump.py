@@ -245,3 +245,32 @@ def test_a_read_between_commands_is_idle() -> None:
     assert server.between_commands
     server.receive_data(b"EHLO c.exa")
     assert not server.between_commands
+
+
+def test_send_nowait_hands_over_the_write_or_defers_to_after_send() -> None:
+    server = LineServer()
+    pump = Pump(server, idle_timeout=2.0)
+    server.receive_data(b"ECHO a\r\nSTARTTLS\r\nQUIT\r\n")
+    # A plain reply: the one write, for the driver to carry out itself.
+    assert pump.next_event_nowait() == Command("ECHO", "a")
+    assert pump.send_nowait((Reply("OK", "a"),)) == Write(b"OK a\r\n", 2.0)
+    # A reply that starts TLS: after_send writes it, then upgrades.
+    assert pump.next_event_nowait() == Command("STARTTLS", "")
+    assert pump.send_nowait((Reply("OK", "go ahead"),)) is None
+    drive(pump.after_send(), [
+        (Write(b"OK go ahead\r\n", 2.0), None),
+        (UpgradeTLS(True, 2.0), b""),
+    ])  # fmt: skip
+    assert pump.tls and pump.last_starttls == StartTLS(b"QUIT\r\n")
+    # A reply that ends the session: after_send writes it and closes.
+    server.receive_data(b"QUIT\r\n")
+    assert pump.next_event_nowait() == Command("QUIT", "")
+    assert pump.send_nowait((Reply("BYE", "see you"),)) is None
+    drive(pump.after_send(), [
+        (Write(b"BYE see you\r\n", 2.0), None),
+        (ShutdownWrite(), True),
+        (Read(READ_SIZE, LINGER_TIMEOUT, True), b""),
+        (Close(), None),
+    ])  # fmt: skip
+    with pytest.raises(ConnectionError):
+        pump.send_nowait((Reply("OK", "late"),))

@@ -76,7 +76,18 @@ class AsyncChannelBase(ChannelInfo):
         ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
         closed afterwards if the connection says the conversation is over.
         """
-        await self._run(self._pump.send(events))
+        pump = self._pump
+        write = pump.send_nowait(events)
+        if write is None:
+            await self._run(pump.after_send())
+        elif write.data:
+            try:
+                await self._execute(write)
+            except Exception as exc:  # as _run would raise it: translated
+                translated = self._translate(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
 
     async def aclose(self) -> None:
         """Write what is queued, close our side, and close the transport."""

@@ -215,14 +215,15 @@ class Pump:
         or close); an event taken from the connection for that reason is kept for it. A fast
         path for pipelined input; :meth:`next_event` alone gives the same results.
         """
-        if self.closed or self._held is not None or self._over():
+        conn = self.conn
+        if self.closed or self._held is not None or conn.should_close:
             return None
-        event = self.conn.next_event()
+        event = conn.next_event()
         if event is NEED_DATA:
             return None
         if not isinstance(event, Event):  # pragma: no cover - a broken connection class
             raise TypeError(f"next_event() returned {event!r}")
-        if isinstance(event, StartTLS | ConnectionClosed) or self._over() or self._tls_due():
+        if isinstance(event, (StartTLS, ConnectionClosed)) or conn.should_close or conn.tls_pending:
             self._held = event
             return None
         return event
@@ -233,15 +234,36 @@ class Pump:
         Carries out a TLS upgrade the events started (a server agreeing to STARTTLS), and
         closes the transport if the connection says the conversation is over.
         """
-        if self.closed:
-            raise ConnectionError("the channel is closed")
-        for event in events:
-            self.conn.send(event)
+        self._deliver(events)
+        yield from self.after_send()
+
+    def send_nowait(self, events: tuple[Event, ...]) -> Write | None:
+        """Queue each event on the connection; return the one write that finishes sending them.
+
+        Returns ``None`` when something more is due, a TLS upgrade or the close: the caller
+        must then run :meth:`after_send`. A fast path for the common case, for a driver to
+        carry out the write itself; :meth:`send` alone gives the same results.
+        """
+        self._deliver(events)
+        conn = self.conn
+        if conn.tls_pending or conn.should_close:
+            return None
+        return Write(conn.data_to_send(), self.idle_timeout)
+
+    def after_send(self) -> Generator[Action, Any, None]:
+        """What follows queuing events: the write, then the TLS upgrade or close now due."""
         yield from self._flush()
         if self._tls_due():
             yield from self._settle_tls()
         if self.conn.should_close:
             yield from self.close()
+
+    def _deliver(self, events: tuple[Event, ...]) -> None:
+        if self.closed:
+            raise ConnectionError("the channel is closed")
+        send = self.conn.send
+        for event in events:
+            send(event)
 
     def recover(self, err: RemoteProtocolError) -> Generator[Action, Any, bool]:
         """Answer a peer's protocol error with ``err.reply``; close if it is fatal.

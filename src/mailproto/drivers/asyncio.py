@@ -222,6 +222,8 @@ class AsyncChannel(AsyncChannelBase):
 
     async def _execute(self, action: Any) -> Any:
         stream = self._stream
+        if type(action) is Write:  # the most frequent action
+            return await stream.write(action.data, action.timeout)
         if isinstance(action, Read):
             if self._server_closing and action.idle and not stream.buffered:
                 raise ServerClosing("the server is shutting down")

@@ -200,7 +200,12 @@ class Channel(ChannelInfo):
         ``accept()``, say). A TLS upgrade the events started is carried out, and the channel is
         closed afterwards if the connection says the conversation is over.
         """
-        self._run(self._pump.send(events))
+        pump = self._pump
+        write = pump.send_nowait(events)
+        if write is None:
+            self._run(pump.after_send())
+        elif write.data:
+            self._execute(write)
 
     def close(self) -> None:
         """Write what is queued, close our side, and close the socket."""
