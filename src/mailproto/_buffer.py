@@ -73,11 +73,46 @@ def _copy_out(data: bytearray, start: int, end: int) -> bytes:
 def _copy_out_dropping(data: bytearray, start: int, drops: list[int], end: int) -> bytes:
     """``data[start:end]`` as bytes without the byte at each offset in ``drops`` (ascending:
     the stuffed dots), the cheaper way for its size."""
+    if not drops:
+        return _copy_out(data, start, end)
     spans = zip([start, *(drop + 1 for drop in drops)], [*drops, end], strict=True)
     if end - start < _VIEW_AT:
         return b"".join([data[a:b] for a, b in spans])
     with memoryview(data) as view:
         return b"".join([view[a:b] for a, b in spans])
+
+
+def _scan_block(data: bytearray, resume: int, dots_known: bool) -> tuple[int, list[int] | None]:
+    """Look for a block's terminator from ``resume``: the offset of the CRLF before its dot, or
+    -1 where the data runs out (or a dot line's end has not arrived yet).
+
+    Until a stuffed line turns up, one search for what begins both it and the terminator finds
+    the terminator and proves the data holds no stuffed line. A few stuffed lines are noted as
+    they are passed, so that unstuffing can slice them out; after more than a few, or when
+    ``dots_known`` says some were met before, only the terminator is sought and the dots are
+    not given (``None``): unstuffing then takes one more pass.
+    """
+    if not dots_known:
+        stuffed: list[int] = []
+        while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
+            hit, resume = match.span()
+            if resume - hit == 5:
+                return hit, stuffed  # CRLF "." CRLF: the terminator
+            if resume + 2 > len(data) and _CRLF.startswith(data[resume:]):
+                return -1, stuffed  # too little data to tell; searched again with more
+            if len(stuffed) == _FEW_DOTS:
+                break
+            stuffed.append(resume - 1)
+        else:
+            return -1, stuffed
+    match = _TERMINATOR_SEARCH(data, resume)
+    return (-1 if match is None else match.start()), None
+
+
+def _has_bare_line_ending(chunk: bytes) -> bool:
+    """Whether a CR or LF in ``chunk`` is not part of a CRLF pair."""
+    crlf = chunk.count(_CRLF)
+    return chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf
 
 
 def _strip_cr(line: bytes) -> bytes:
@@ -505,37 +540,24 @@ class ReceiveBuffer:
             self._drop_ahead()
         data = self._data
         start = self._start
-        stuffed = []
-        if data[start : start + 1] == b".":
-            if data[start : start + 3] == _EMPTY_BLOCK:
-                self._consume(start + 3)
-                return b""
-            stuffed.append(start)
-        resume = start
-        while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
-            hit, resume = match.span()
-            if resume - hit == 5:
-                break
-            if resume + 2 > len(data) or len(stuffed) == _FEW_DOTS:
-                return None  # cannot tell yet, or many stuffed lines: read_block's way
-            stuffed.append(resume - 1)
-        else:
-            return None
-        cut = hit + 2
-        if stuffed:
-            chunk = _copy_out_dropping(data, start, stuffed, cut)
-        else:
-            chunk = _copy_out(data, start, cut)
+        leading_dot = data[start : start + 1] == b"."
+        if leading_dot and data[start : start + 3] == _EMPTY_BLOCK:
+            self._consume(start + 3)
+            return b""
+        hit, stuffed = _scan_block(data, start, False)
+        if hit < 0 or stuffed is None:
+            return None  # not all here yet, or many stuffed lines: read_block's way
+        if leading_dot:
+            stuffed.insert(0, start)
+        chunk = _copy_out_dropping(data, start, stuffed, hit + 2)
         if max_size is not None and len(chunk) > max_size:
             return None
-        if bare_line_endings is not _ACCEPT:
-            crlf = chunk.count(_CRLF)
-            if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
-                if bare_line_endings is _REJECT:
-                    return None
-                chunk = _ANY_EOL.sub(_CRLF, chunk)
-                if max_size is not None and len(chunk) > max_size:
-                    return None
+        if bare_line_endings is not _ACCEPT and _has_bare_line_ending(chunk):
+            if bare_line_endings is _REJECT:
+                return None
+            chunk = _ANY_EOL.sub(_CRLF, chunk)
+            if max_size is not None and len(chunk) > max_size:
+                return None
         self._consume(hit + 5)
         return chunk
 
@@ -563,35 +585,9 @@ class ReceiveBuffer:
                     return self._end_block(block)
                 if _EMPTY_BLOCK.startswith(head):
                     return None  # too little data to tell a terminator from a stuffed line
-            # Until a stuffed line turns up, one search for what begins both it and the
-            # terminator finds the terminator and proves the data holds no stuffed line, so
-            # unstuffing need not search it again. A few stuffed lines are noted as they are
-            # passed and cut out by slicing; after more than a few, or once the block spans
-            # several chunks, only the terminator is sought and unstuffing is one more pass.
-            resume = start + max(block.scanned - 4, 0)
-            stuffed: list[int] | None = None  # the stuffed dots before the terminator
-            found = -1
-            if block.dots:
-                match = _TERMINATOR_SEARCH(data, resume)
-                if match is not None:
-                    found = match.start()
-            else:
-                stuffed = []
-                while (match := _LINE_DOT_SEARCH(data, resume)) is not None:
-                    hit, resume = match.span()
-                    if resume - hit == 5:
-                        found = hit  # CRLF "." CRLF: the terminator
-                        break
-                    if resume + 2 > len(data) and _CRLF.startswith(data[resume:]):
-                        break  # too little data to tell; searched again with more
-                    block.dots = True
-                    if len(stuffed) == _FEW_DOTS:
-                        stuffed = None
-                        match = _TERMINATOR_SEARCH(data, resume)
-                        if match is not None:
-                            found = match.start()
-                        break
-                    stuffed.append(resume - 1)
+            found, stuffed = _scan_block(data, start + max(block.scanned - 4, 0), block.dots)
+            if stuffed is None or stuffed:
+                block.dots = True
             if found >= 0:
                 cut = found + 2
                 after = found + 5
@@ -616,10 +612,7 @@ class ReceiveBuffer:
                 # The whole rest of the block, with its stuffed dots known: slice them out.
                 if block.at_line_start and data[start] == 0x2E:
                     stuffed.insert(0, start)
-                if stuffed:
-                    chunk = _copy_out_dropping(data, start, stuffed, cut)
-                else:
-                    chunk = _copy_out(data, start, cut)
+                chunk = _copy_out_dropping(data, start, stuffed, cut)
                 self._consume(after)
                 chunk = self._checked(block, chunk, ends_line=True)
             else:
@@ -645,13 +638,11 @@ class ReceiveBuffer:
     def _checked(self, block: _Block, chunk: bytes, *, ends_line: bool) -> bytes:
         """Apply the block's policy and limits to an unstuffed chunk; ``b""`` past max_size."""
         block.at_line_start = ends_line
-        if block.policy is not _ACCEPT:
-            crlf = chunk.count(_CRLF)
-            if chunk.count(b"\n") != crlf or chunk.count(b"\r") != crlf:
-                if block.policy is _NORMALIZE:
-                    chunk = _ANY_EOL.sub(_CRLF, chunk)
-                else:
-                    block.bare = True
+        if block.policy is not _ACCEPT and _has_bare_line_ending(chunk):
+            if block.policy is _NORMALIZE:
+                chunk = _ANY_EOL.sub(_CRLF, chunk)
+            else:
+                block.bare = True
         if block.max_line_length is not None and not block.long_line:
             self._check_line_lengths(block, chunk)
         block.size += len(chunk)
