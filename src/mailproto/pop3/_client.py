@@ -86,8 +86,7 @@ class _Listing:
         self.error: RemoteProtocolError | None = None
 
 
-# The state the hot path compares with, as a module name: looking a member up on the enum
-# class goes through the enum's metaclass and costs several times as much as a global.
+# Enum members the hot paths use, as module names (see "Speed" in docs/design.rst).
 _TRANSACTION: Final = State.TRANSACTION
 #: Every answer ends with the same value (events are immutable): built once.
 _MESSAGE_END: Final = MessageEnd()

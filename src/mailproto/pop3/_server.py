@@ -88,8 +88,7 @@ DEFAULT_MECHANISMS: Final = ("SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN"
 _PLAINTEXT_MECHANISMS: Final = frozenset({"PLAIN", "LOGIN"})
 
 
-# The states the hot paths compare with, as module names: looking a member up on the enum
-# class goes through the enum's metaclass and costs several times as much as a global.
+# Enum members the hot paths use, as module names (see "Speed" in docs/design.rst).
 _TRANSACTION: Final = State.TRANSACTION
 _AUTHORIZATION: Final = State.AUTHORIZATION
 #: ``RETR n`` written the usual way (parse_command takes every other spelling).

@@ -84,8 +84,7 @@ def _has_non_ascii(params: Mapping[str, str | None]) -> bool:
     return any(v is not None and not v.isascii() for v in params.values())
 
 
-# The states as module names for the hot paths: looking a member up on the enum class goes
-# through the enum's metaclass and costs several times as much as a global.
+# Enum members the hot paths use, as module names (see "Speed" in docs/design.rst).
 _AUTH: Final = ServerState.AUTH
 _BDAT: Final = ServerState.BDAT
 _BDAT_OPEN: Final = ServerState.BDAT_OPEN
